@@ -1,0 +1,108 @@
+/**
+ * The event model, shared by every part of Almanac. A client sends an `IncomingEvent`;
+ * the collector validates it with `incomingEventSchema` and enriches it into an `EnrichedEvent`,
+ * which is what the event log, the raw archive and the aggregator see.
+ */
+import { z } from 'zod';
+
+export const LIMITS = {
+  urlChars: 2048,
+  titleChars: 512,
+  nameChars: 120,
+  propsCount: 30,
+  propKeyChars: 64,
+  propValueChars: 256,
+  batchEvents: 500,
+} as const;
+
+export interface Revenue {
+  /** Amount in the currency's major unit (e.g. 12.5 EUR). Stored exactly as minor units by the pipeline. */
+  amount: number;
+  /** ISO 4217 code, upper case. */
+  currency: string;
+}
+
+export interface IncomingEvent {
+  /** Client-generated UUID; the same ID sent twice is counted once. */
+  eventId: string;
+  trackingId: string;
+  type: 'pageview' | 'event';
+  /** Custom event name; required when type is 'event'. */
+  name?: string;
+  url: string;
+  referrer?: string;
+  title?: string;
+  /** Client timestamp, ms since the epoch. Omitted means "now". */
+  ts?: number;
+  props?: Record<string, string | number>;
+  revenue?: Revenue;
+}
+
+export interface EnrichedEvent {
+  eventId: string;
+  trackingId: string;
+  type: 'pageview' | 'event';
+  /** '' for pageviews. */
+  name: string;
+  url: string;
+  /** Host and path of `url`, without query or fragment. */
+  host: string;
+  path: string;
+  referrer: string;
+  /** Referrer host, '' for direct or same-site traffic. */
+  source: string;
+  title: string;
+  /** Effective event time, ms since the epoch (client time, bounded by the collector). */
+  ts: number;
+  receivedAt: number;
+  props: Record<string, string | number>;
+  revenue: Revenue | null;
+  /** Cookieless visitor ID: keyed hash of (daily salt, trackingId, IP, user agent), hex. */
+  visitorId: string;
+  browser: string;
+  os: string;
+  /** 'desktop' | 'mobile' | 'tablet' | 'other' */
+  device: string;
+  /** ISO 3166-1 alpha-2, or '' when unknown. */
+  country: string;
+  utmSource: string;
+  utmMedium: string;
+  utmCampaign: string;
+  utmTerm: string;
+  utmContent: string;
+}
+
+const propValue = z.union([z.string().max(LIMITS.propValueChars), z.number().finite()]);
+
+export const incomingEventSchema = z
+  .object({
+    eventId: z.string().uuid({ message: 'eventId must be a UUID (crypto.randomUUID())' }),
+    trackingId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'trackingId has only letters, digits, - and _'),
+    type: z.enum(['pageview', 'event']).default('pageview'),
+    name: z.string().min(1).max(LIMITS.nameChars).optional(),
+    url: z.string().max(LIMITS.urlChars).url({ message: 'url must be an absolute URL' }),
+    referrer: z.string().max(LIMITS.urlChars).optional(),
+    title: z.string().max(LIMITS.titleChars).optional(),
+    ts: z.number().int().positive().optional(),
+    props: z
+      .record(z.string().min(1).max(LIMITS.propKeyChars), propValue)
+      .refine((p) => Object.keys(p).length <= LIMITS.propsCount, `props has at most ${LIMITS.propsCount} keys`)
+      .optional(),
+    revenue: z
+      .object({
+        amount: z.number().finite().min(0).max(1e12),
+        currency: z.string().regex(/^[A-Z]{3}$/, 'currency is an ISO 4217 code like EUR'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.type === 'event' && !e.name) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['name'], message: 'a custom event (type "event") needs a name' });
+    if (e.type === 'pageview' && e.name) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['name'], message: 'a pageview has no name; use type "event" for custom events' });
+  });
+
+// Bind the schema to the interface so the two cannot drift.
+type SchemaOutput = z.output<typeof incomingEventSchema>;
+const _bound: (e: SchemaOutput) => IncomingEvent = (e) => e;
+void _bound;

@@ -1,0 +1,200 @@
+/**
+ * The storage ports. Every role talks to storage only through these; each profile
+ * (embedded: SQLite + in-process cache; cluster: Kafka, MongoDB, Cassandra, Redis) has one
+ * adapter per port, and one contract suite (tests/contract) runs against both.
+ */
+import type { EnrichedEvent } from './event.ts';
+import type { BucketKey, Dimension, SessionState, StoredBucket, BreakdownRow, RollupRow } from './rollup.ts';
+import type { Granularity } from './time.ts';
+
+// ---------------------------------------------------------------- event log
+
+export interface LogRecord {
+  partition: number;
+  /** Position in the partition; the next record has offset + 1. */
+  offset: number;
+  event: EnrichedEvent;
+}
+
+export interface LogBatch {
+  partition: number;
+  records: LogRecord[];
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the batch in flight, commits what was processed. */
+  stop(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  group: string;
+  /** Called serially per partition; the group's offset is committed after it resolves. */
+  onBatch(batch: LogBatch): Promise<void>;
+  /** Called when partitions are assigned to this member (all of them in the embedded profile). */
+  onAssign?(partitions: number[]): Promise<void> | void;
+  onRevoke?(partitions: number[]): Promise<void> | void;
+  maxBatch?: number;
+}
+
+export interface EventLog {
+  readonly partitions: number;
+  /** Appends events keyed by tracking ID; resolves once they are durable (the collector then answers 202). */
+  append(events: readonly EnrichedEvent[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Reads up to `max` records of one partition from `fromOffset` (replays, tools). */
+  read(partition: number, fromOffset: number, max: number): Promise<LogRecord[]>;
+  /** Next offset to be written, per partition. */
+  endOffsets(): Promise<number[]>;
+  /** Next offset to be read by a group, per partition (0 when it never committed). */
+  committedOffsets(group: string): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export function partitionFor(trackingId: string, partitions: number): number {
+  // FNV-1a: stable across processes and profiles, so one partition owns a site.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < trackingId.length; i++) {
+    h ^= trackingId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
+
+// ---------------------------------------------------------------- raw archive
+
+export interface ArchiveQuery {
+  trackingIds: string[];
+  /** Inclusive lower, exclusive upper bound on event time (ms). */
+  from: number;
+  to: number;
+}
+
+export interface RawArchive {
+  /** Idempotent by eventId: a duplicate counts as stored, not as an error. */
+  insert(events: readonly EnrichedEvent[]): Promise<{ inserted: number; duplicates: number }>;
+  /** Events in time order, in pages of `pageSize`. */
+  scan(query: ArchiveQuery, pageSize?: number): AsyncIterable<EnrichedEvent[]>;
+  count(query: ArchiveQuery): Promise<number>;
+  /** Deletes events of a tracking ID older than `before`; returns how many. */
+  deleteBefore(trackingId: string, before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- rollup store
+
+/**
+ * Everything one aggregator flush changes for one log partition, written atomically:
+ * either all of it is visible, with the partition's checkpoint, or none of it.
+ * After a crash the aggregator resumes after the checkpoint, so no event counts twice.
+ */
+export interface RollupCommit {
+  partition: number;
+  /** Offset of the next record to process after this commit. */
+  nextOffset: number;
+  buckets: StoredBucket[];
+  sessions: SessionState[];
+  /** Event IDs seen in this commit, for duplicate detection, with their receive time. */
+  seen: { trackingId: string; eventId: string; at: number }[];
+}
+
+export interface RollupStore {
+  /** Next offset to process for a partition; 0 when never committed. */
+  checkpoint(partition: number): Promise<number>;
+  commit(write: RollupCommit): Promise<void>;
+  getBuckets(keys: readonly BucketKey[]): Promise<StoredBucket[]>;
+  getSessions(keys: readonly { trackingId: string; visitorId: string }[]): Promise<SessionState[]>;
+  /** Which of these event IDs were already counted. */
+  seenEventIds(trackingId: string, eventIds: readonly string[]): Promise<Set<string>>;
+  /** Totals rows in [from, to) for one granularity, ordered by start. */
+  readTotals(trackingId: string, granularity: Granularity, from: number, to: number): Promise<(RollupRow & { start: number })[]>;
+  /** Breakdown rows of one dimension in [from, to), unmerged (one per bucket and value). */
+  readBreakdown(trackingId: string, granularity: Granularity, from: number, to: number, dimension: Dimension): Promise<(BreakdownRow & { start: number })[]>;
+  /** Drops sessions that ended before `before` and seen-IDs older than `seenBefore`. */
+  prune(before: number, seenBefore: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- cache
+
+export interface Cache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Atomically increments a counter (created at 0) and returns the new value. */
+  incr(key: string): Promise<number>;
+  /** Stores `value` unless the key exists; returns the value now stored (the winner's, under races). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- rate limiter
+
+export interface RateDecision {
+  allowed: boolean;
+  /** When not allowed: ms until `cost` tokens will be available. */
+  retryAfterMs: number;
+}
+
+export interface RateLimiter {
+  /** Token bucket per key: `ratePerSec` refill, `burst` capacity; takes `cost` tokens or none. */
+  take(key: string, cost: number, ratePerSec: number, burst: number): Promise<RateDecision>;
+}
+
+// ---------------------------------------------------------------- registry
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  /** Events per second per tracking ID (token bucket refill). */
+  rateLimitPerSec: number;
+  monthlyEventCap: number | null;
+  retentionDays: number;
+  createdAt: number;
+}
+
+export interface TrackingIdRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  /** Origins allowed to send from browsers, e.g. https://shop.example; '*' allows any. */
+  allowedOrigins: string[];
+  /** Server-side key, sent as X-Almanac-Key. Stored as given: the collector compares it in constant time. */
+  serverKey: string;
+  status: 'active' | 'paused' | 'revoked';
+  /** Honour Do-Not-Track in the tracker. */
+  respectDnt: boolean;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  /** sha256 of the key; the key itself is shown once. */
+  keyHash: string;
+  /** 'tenant' reads that tenant's stats; 'admin' also manages the registry. */
+  scope: 'tenant' | 'admin';
+  createdAt: number;
+}
+
+export interface Registry {
+  createTenant(t: Omit<Tenant, 'createdAt'>): Promise<Tenant>;
+  getTenant(id: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  updateTenant(id: string, patch: Partial<Omit<Tenant, 'id' | 'createdAt'>>): Promise<Tenant>;
+
+  createTrackingId(t: Omit<TrackingIdRecord, 'createdAt'>): Promise<TrackingIdRecord>;
+  getTrackingId(id: string): Promise<TrackingIdRecord | undefined>;
+  listTrackingIds(tenantId?: string): Promise<TrackingIdRecord[]>;
+  updateTrackingId(id: string, patch: Partial<Omit<TrackingIdRecord, 'id' | 'tenantId' | 'createdAt'>>): Promise<TrackingIdRecord>;
+
+  createApiKey(k: Omit<ApiKeyRecord, 'createdAt'>): Promise<ApiKeyRecord>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
+
+  /** Adds ingest counters (accepted, rejected:<code>, bot:<reason>) for a tracking ID and UTC day. */
+  addIngestCounts(trackingId: string, day: number, counts: Record<string, number>): Promise<void>;
+  ingestCounts(trackingId: string, fromDay: number, toDay: number): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
