@@ -1,0 +1,191 @@
+/**
+ * The appliance's one typed configuration. Read once from an injectable `env` (ALMANAC_* variables)
+ * and command-line flags, validated at start-up, frozen, and passed down to each role as a slice.
+ * A wrong setting stops start-up with a message that names the variable and what it accepts.
+ */
+import path from 'node:path';
+import { ConfigError } from '../core/errors.ts';
+
+export const ROLES = ['collector', 'archiver', 'aggregator', 'query', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export type Profile = 'embedded' | 'cluster';
+
+export interface AlmanacConfig {
+  profile: Profile;
+  /** Folder for the SQLite file, credentials.json and other state. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** URL that browsers use to reach the collector; printed in the snippet. */
+  publicUrl: string;
+  roles: readonly Role[];
+  /** Event log partitions. One partition owns all events of a tracking ID. */
+  partitions: number;
+  collector: {
+    trustProxy: boolean;
+    maxEventAgeHours: number; // 72 h
+    maxBodyBytes: number; // 1 MiB
+  };
+  pipeline: {
+    sessionTimeoutMs: number; // 30 min
+    topK: number; // 100 values per dimension and bucket
+    /** Events per aggregator batch (one atomic rollup commit). */
+    batchSize: number; // 5000
+    /** Client duplicates (same eventId) are counted once within this window. */
+    dedupWindowHours: number; // 48 h
+    logRetentionHours: number; // 168 h
+  };
+  query: {
+    openRangeTtlMs: number; // 5 s
+    closedRangeTtlMs: number; // 10 min
+  };
+  cluster: {
+    kafkaBrokers: string[];
+    mongoUrl: string;
+    cassandraContactPoints: string[];
+    cassandraDatacenter: string;
+    redisUrl: string;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Flags map onto the same variables: --port 8080 is ALMANAC_PORT=8080, --data-dir is ALMANAC_DATA_DIR. */
+export function flagsToEnv(argv: readonly string[]): { env: Env; rest: string[] } {
+  const env: Env = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
+    if (!m) { rest.push(arg); continue; }
+    const name = 'ALMANAC_' + m[1].toUpperCase().replace(/-/g, '_');
+    let value = m[2];
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) { value = next; i++; } else value = 'true';
+    }
+    env[name] = value;
+  }
+  return { env, rest };
+}
+
+export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfig> {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const profile = read.oneOf('ALMANAC_PROFILE', ['embedded', 'cluster'] as const, 'embedded');
+  const port = read.int('ALMANAC_PORT', 8420, 0, 65535);
+  const host = read.string('ALMANAC_HOST', '127.0.0.1');
+  const dataDir = path.resolve(cwd, read.string('ALMANAC_DATA_DIR', '.data'));
+  const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const publicUrl = read.url('ALMANAC_PUBLIC_URL', `http://${publicHost}:${port}`);
+  const roles = read.list('ALMANAC_ROLES', ROLES as unknown as string[], [...ROLES]) as Role[];
+  const partitions = read.int('ALMANAC_PARTITIONS', profile === 'embedded' ? 4 : 6, 1, 1024);
+
+  const config: AlmanacConfig = {
+    profile, dataDir, host, port, publicUrl, roles, partitions,
+    collector: {
+      trustProxy: read.bool('ALMANAC_TRUST_PROXY', false),
+      maxEventAgeHours: read.int('ALMANAC_MAX_EVENT_AGE_HOURS', 72, 1, 24 * 365),
+      maxBodyBytes: read.int('ALMANAC_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    pipeline: {
+      sessionTimeoutMs: read.int('ALMANAC_SESSION_TIMEOUT_MINUTES', 30, 1, 24 * 60) * 60_000,
+      topK: read.int('ALMANAC_TOP_K', 100, 1, 10_000),
+      batchSize: read.int('ALMANAC_AGGREGATOR_BATCH', 5000, 1, 100_000),
+      dedupWindowHours: read.int('ALMANAC_DEDUP_WINDOW_HOURS', 48, 24, 24 * 30),
+      logRetentionHours: read.int('ALMANAC_LOG_RETENTION_HOURS', 168, 1, 24 * 365),
+    },
+    query: {
+      openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),
+      closedRangeTtlMs: read.int('ALMANAC_CACHE_CLOSED_TTL_MS', 600_000, 0, 86_400_000),
+    },
+    cluster: {
+      kafkaBrokers: read.list('ALMANAC_KAFKA_BROKERS', null, ['127.0.0.1:19092']),
+      mongoUrl: read.string('ALMANAC_MONGO_URL', 'mongodb://127.0.0.1:27018/almanac'),
+      cassandraContactPoints: read.list('ALMANAC_CASSANDRA_CONTACT_POINTS', null, ['127.0.0.1:19042']),
+      cassandraDatacenter: read.string('ALMANAC_CASSANDRA_DATACENTER', 'datacenter1'),
+      redisUrl: read.string('ALMANAC_REDIS_URL', 'redis://127.0.0.1:16379'),
+    },
+  };
+  if (profile === 'cluster' && !config.cluster.mongoUrl.startsWith('mongodb')) {
+    problems.push(`ALMANAC_MONGO_URL must be a mongodb:// URL, got "${config.cluster.mongoUrl}"`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+class Reader {
+  constructor(private readonly env: Env, private readonly problems: string[]) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    this.problems.push(`${name} must be true or false, got "${v}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+      return v.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL such as https://analytics.example.com, got "${v}"`);
+      return fallback;
+    }
+  }
+
+  /** Comma-separated list; `allowed` null means any non-empty items. */
+  list(name: string, allowed: string[] | null, fallback: string[]): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
+    if (items.length === 0 || bad.length > 0) {
+      this.problems.push(`${name} must be a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''}, got "${v}"`);
+      return fallback;
+    }
+    return items;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

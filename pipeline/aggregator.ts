@@ -1,0 +1,186 @@
+/**
+ * The aggregator: turns the event log into rollups, exactly once.
+ *
+ * How exactly-once holds (embedded and cluster alike):
+ * - Events are keyed by tracking ID, so one log partition owns all of a site's events, and one
+ *   aggregator instance at a time owns a partition (consumer group).
+ * - Every flush of a partition is ONE atomic RollupCommit: the changed buckets, the changed
+ *   sessions, the event IDs counted, and the partition's checkpoint (next offset to process).
+ * - On (re)assignment the aggregator reads the checkpoint from the rollup store, not from the log's
+ *   committed offset, and skips records below it. A crash between the rollup commit and the log's
+ *   offset commit therefore replays records that are then skipped; a crash before the rollup
+ *   commit loses only in-memory work, which is redone from the log.
+ * - Client retries (same eventId) are dropped against the seen-ID set kept for dedupWindowHours,
+ *   which is written in the same commit, so a duplicate is dropped whether or not a crash happened.
+ * - If a commit fails (store down), the partition's in-memory state is thrown away (it may hold
+ *   changes the store does not have) and the batch is retried from the store's state with backoff:
+ *   the aggregator pauses, lag grows, and it catches up when the store returns.
+ */
+import type { Cache, EventLog, LogBatch, LogRecord, RollupStore, Subscription } from '../core/ports.ts';
+import type { EnrichedEvent } from '../core/event.ts';
+import { HOUR_MS } from '../core/time.ts';
+import { RollupState, type RollupOptions } from './rollup/index.ts';
+
+export const AGGREGATOR_GROUP = 'almanac-aggregator';
+
+export interface AggregatorConfig {
+  sessionTimeoutMs: number;
+  topK: number;
+  batchSize: number;
+  dedupWindowHours: number;
+  logicVersion: number;
+}
+
+export interface AggregatorDeps {
+  eventLog: EventLog;
+  rollups: RollupStore;
+  cache: Cache;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export interface AggregatorStats {
+  processed: number;
+  duplicates: number;
+  skippedBelowCheckpoint: number;
+  commits: number;
+  failedCommits: number;
+  /** Newest event time (ts) folded into rollups, per tracking ID: the freshness of its numbers. */
+  newestEventTs: Record<string, number>;
+  /** When the last commit happened (ms). */
+  lastCommitAt: number | null;
+}
+
+export interface Aggregator {
+  readonly id: 'aggregator';
+  stats(): AggregatorStats;
+  onShutdown(): Promise<void>;
+}
+
+/** Buckets ending this long before now are "closed": writing to them bumps the site's data version. */
+const LATE_AFTER_MS = HOUR_MS + 60_000;
+const MAX_BACKOFF_MS = 10_000;
+
+export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? (() => {});
+  const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: config.logicVersion };
+  const partitions = new Map<number, PartitionWork>();
+  const stats: AggregatorStats = {
+    processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, newestEventTs: {}, lastCommitAt: null,
+  };
+  let stopping = false;
+
+  async function own(partition: number): Promise<PartitionWork> {
+    let work = partitions.get(partition);
+    if (!work) {
+      work = { checkpoint: await deps.rollups.checkpoint(partition), state: new RollupState(options), lastEvictAt: now() };
+      partitions.set(partition, work);
+    }
+    return work;
+  }
+
+  async function processOnce(work: PartitionWork, batch: LogBatch): Promise<void> {
+    const fresh = batch.records.filter((r) => r.offset >= work.checkpoint);
+    stats.skippedBelowCheckpoint += batch.records.length - fresh.length;
+    if (fresh.length === 0) return;
+    const nextOffset = fresh[fresh.length - 1].offset + 1;
+
+    const events = await dropDuplicates(fresh);
+    const { state } = work;
+    if (events.length > 0) {
+      state.loadSessions(await deps.rollups.getSessions(state.missingSessionKeys(events)));
+      state.loadBuckets(await deps.rollups.getBuckets(state.missingBucketKeys(events)));
+      state.apply(events);
+    }
+    const dirty = state.takeDirty();
+    const at = now();
+    await deps.rollups.commit({
+      partition: batch.partition,
+      nextOffset,
+      buckets: dirty.buckets,
+      sessions: dirty.sessions,
+      seen: events.map((e) => ({ trackingId: e.trackingId, eventId: e.eventId, at })),
+    });
+    work.checkpoint = nextOffset;
+    stats.commits++;
+    stats.lastCommitAt = at;
+    stats.processed += events.length;
+    stats.duplicates += fresh.length - events.length;
+    for (const e of events) {
+      if ((stats.newestEventTs[e.trackingId] ?? 0) < e.ts) stats.newestEventTs[e.trackingId] = e.ts;
+    }
+    // Late events change closed buckets that queries cache for long: bump the site's data version.
+    const lateSites = new Set(dirty.buckets.filter((b) => b.granularity !== 'minute' && b.start + LATE_AFTER_MS < at).map((b) => b.trackingId));
+    for (const site of lateSites) await deps.cache.incr(`dv:${site}`).catch(() => {});
+
+    if (at - work.lastEvictAt > 60_000) {
+      state.evictBefore(at - 2 * HOUR_MS - config.sessionTimeoutMs);
+      work.lastEvictAt = at;
+    }
+  }
+
+  /** Drops events whose eventId was already counted (earlier commit) or repeats within the batch. */
+  async function dropDuplicates(records: readonly LogRecord[]): Promise<EnrichedEvent[]> {
+    const bySite = new Map<string, EnrichedEvent[]>();
+    for (const r of records) {
+      const list = bySite.get(r.event.trackingId);
+      if (list) list.push(r.event);
+      else bySite.set(r.event.trackingId, [r.event]);
+    }
+    const seenBefore = new Map<string, Set<string>>();
+    for (const [site, list] of bySite) {
+      seenBefore.set(site, await deps.rollups.seenEventIds(site, list.map((e) => e.eventId)));
+    }
+    const out: EnrichedEvent[] = [];
+    for (const r of records) {
+      const seen = seenBefore.get(r.event.trackingId)!;
+      if (seen.has(r.event.eventId)) continue;
+      seen.add(r.event.eventId);
+      out.push(r.event);
+    }
+    return out;
+  }
+
+  const subscription: Subscription = await deps.eventLog.subscribe({
+    group: AGGREGATOR_GROUP,
+    maxBatch: config.batchSize,
+    onRevoke(revoked) {
+      for (const p of revoked) partitions.delete(p);
+    },
+    async onBatch(batch) {
+      let backoff = 200;
+      for (;;) {
+        const work = await own(batch.partition).catch(() => undefined);
+        try {
+          if (!work) throw new Error('cannot read the partition checkpoint');
+          await processOnce(work, batch);
+          return;
+        } catch (error) {
+          stats.failedCommits++;
+          // The in-memory state may now hold changes the store never got: rebuild it from the store.
+          partitions.delete(batch.partition);
+          if (stopping) throw error;
+          log(`aggregator: partition ${batch.partition} batch failed (${(error as Error).message}); retrying in ${backoff} ms`);
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        }
+      }
+    },
+  });
+
+  return {
+    id: 'aggregator',
+    stats: () => ({ ...stats, newestEventTs: { ...stats.newestEventTs } }),
+    async onShutdown() {
+      stopping = true;
+      await subscription.stop();
+    },
+  };
+}
+
+interface PartitionWork {
+  checkpoint: number;
+  state: RollupState;
+  lastEvictAt: number;
+}
