@@ -1,0 +1,170 @@
+/**
+ * The schema of the embedded data file, as an ordered list of migrations.
+ * Never edit a released migration: add a new one (the file of an existing install has run it already).
+ *
+ * Naming: one table prefix per port (log_, archive_, rollup_, registry tables by their noun).
+ * Large-row tables (event payloads, sketches) are rowid tables with a secondary key index;
+ * small-row tables keyed by their natural key are WITHOUT ROWID (one b-tree, no second lookup).
+ */
+import type { Migration } from './migrate.ts';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'event log, raw archive, rollups, registry',
+    up(db) {
+      db.exec(`
+        -- Settings fixed at creation (e.g. the partition count), checked at every open.
+        CREATE TABLE almanac_meta (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- ---------------------------------------------------------------- event log
+        -- Next offset to write per partition. Kept apart from log_records so endOffsets stay right
+        -- after trimming has deleted every record of a partition.
+        CREATE TABLE log_partitions (
+          partition   INTEGER PRIMARY KEY,
+          next_offset INTEGER NOT NULL
+        );
+        CREATE TABLE log_records (
+          partition   INTEGER NOT NULL,
+          offset      INTEGER NOT NULL,
+          appended_at INTEGER NOT NULL,
+          payload     TEXT NOT NULL,
+          PRIMARY KEY (partition, offset)
+        );
+        -- One row per (group, partition) from the group's first subscribe on, so trimming
+        -- never deletes what a registered group has not read yet.
+        CREATE TABLE log_group_offsets (
+          group_name  TEXT NOT NULL,
+          partition   INTEGER NOT NULL,
+          next_offset INTEGER NOT NULL,
+          updated_at  INTEGER NOT NULL,
+          PRIMARY KEY (group_name, partition)
+        ) WITHOUT ROWID;
+
+        -- ---------------------------------------------------------------- raw archive
+        CREATE TABLE archive_events (
+          event_id    TEXT PRIMARY KEY,
+          tracking_id TEXT NOT NULL,
+          ts          INTEGER NOT NULL,
+          payload     TEXT NOT NULL
+        );
+        -- Serves scan (keyset on ts, event_id), count and deleteBefore.
+        CREATE INDEX archive_events_by_time ON archive_events (tracking_id, ts, event_id);
+
+        -- ---------------------------------------------------------------- rollups
+        CREATE TABLE rollup_totals (
+          tracking_id   TEXT NOT NULL,
+          granularity   TEXT NOT NULL,
+          bucket_start  INTEGER NOT NULL,
+          logic_version INTEGER NOT NULL,
+          pageviews     INTEGER NOT NULL,
+          events        INTEGER NOT NULL,
+          visits        INTEGER NOT NULL,
+          bounces       INTEGER NOT NULL,
+          duration_ms   INTEGER NOT NULL,
+          conversions   INTEGER NOT NULL,
+          revenue       TEXT NOT NULL,   -- JSON {currency: minor units}
+          visitors      BLOB NOT NULL,   -- HyperLogLog sketch
+          PRIMARY KEY (tracking_id, granularity, bucket_start)
+        );
+        CREATE TABLE rollup_breakdowns (
+          tracking_id  TEXT NOT NULL,
+          granularity  TEXT NOT NULL,
+          bucket_start INTEGER NOT NULL,
+          dimension    TEXT NOT NULL,
+          value        TEXT NOT NULL,
+          pageviews    INTEGER NOT NULL,
+          events       INTEGER NOT NULL,
+          visits       INTEGER NOT NULL,
+          bounces      INTEGER NOT NULL,
+          duration_ms  INTEGER NOT NULL,
+          conversions  INTEGER NOT NULL,
+          revenue      TEXT NOT NULL,
+          visitors     BLOB NOT NULL,
+          -- Key order serves readBreakdown: one dimension of one site over a time range.
+          PRIMARY KEY (tracking_id, granularity, dimension, bucket_start, value)
+        );
+        -- Serves the replacement of one bucket's rows, whatever dimensions it had.
+        CREATE INDEX rollup_breakdowns_by_bucket ON rollup_breakdowns (tracking_id, granularity, bucket_start);
+
+        CREATE TABLE rollup_sessions (
+          tracking_id    TEXT NOT NULL,
+          visitor_id     TEXT NOT NULL,
+          start_ts       INTEGER NOT NULL,
+          end_ts         INTEGER NOT NULL,
+          first_event_id TEXT NOT NULL,
+          last_event_id  TEXT NOT NULL,
+          entry_page     TEXT NOT NULL,
+          exit_page      TEXT NOT NULL,
+          pageviews      INTEGER NOT NULL,
+          events         INTEGER NOT NULL,
+          source         TEXT NOT NULL,
+          utm_source     TEXT NOT NULL,
+          utm_medium     TEXT NOT NULL,
+          utm_campaign   TEXT NOT NULL,
+          country        TEXT NOT NULL,
+          device         TEXT NOT NULL,
+          browser        TEXT NOT NULL,
+          os             TEXT NOT NULL,
+          PRIMARY KEY (tracking_id, visitor_id)
+        );
+        CREATE INDEX rollup_sessions_by_end ON rollup_sessions (end_ts);
+
+        CREATE TABLE rollup_seen (
+          tracking_id TEXT NOT NULL,
+          event_id    TEXT NOT NULL,
+          at          INTEGER NOT NULL,
+          PRIMARY KEY (tracking_id, event_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX rollup_seen_by_at ON rollup_seen (at);
+
+        CREATE TABLE rollup_checkpoints (
+          partition   INTEGER PRIMARY KEY,
+          next_offset INTEGER NOT NULL,
+          updated_at  INTEGER NOT NULL
+        );
+
+        -- ---------------------------------------------------------------- registry
+        CREATE TABLE tenants (
+          id                 TEXT PRIMARY KEY,
+          name               TEXT NOT NULL,
+          status             TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+          rate_limit_per_sec REAL NOT NULL,
+          monthly_event_cap  INTEGER,
+          retention_days     INTEGER NOT NULL,
+          created_at         INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE tracking_ids (
+          id              TEXT PRIMARY KEY,
+          tenant_id       TEXT NOT NULL REFERENCES tenants (id),
+          name            TEXT NOT NULL,
+          allowed_origins TEXT NOT NULL,   -- JSON array of origins
+          server_key      TEXT NOT NULL,
+          status          TEXT NOT NULL CHECK (status IN ('active', 'paused', 'revoked')),
+          respect_dnt     INTEGER NOT NULL,
+          created_at      INTEGER NOT NULL
+        );
+        CREATE INDEX tracking_ids_by_tenant ON tracking_ids (tenant_id);
+        CREATE TABLE api_keys (
+          id         TEXT PRIMARY KEY,
+          tenant_id  TEXT NOT NULL REFERENCES tenants (id),
+          name       TEXT NOT NULL,
+          key_hash   TEXT NOT NULL UNIQUE,
+          scope      TEXT NOT NULL CHECK (scope IN ('tenant', 'admin')),
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id);
+        CREATE TABLE ingest_counts (
+          tracking_id TEXT NOT NULL,
+          day         INTEGER NOT NULL,
+          counter     TEXT NOT NULL,
+          value       INTEGER NOT NULL,
+          PRIMARY KEY (tracking_id, day, counter)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+];
