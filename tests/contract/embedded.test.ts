@@ -1,0 +1,45 @@
+/**
+ * Runs every port contract against the embedded profile: one SQLite file per suite in a temp
+ * directory, removed afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEmbeddedStorage, type EmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
+import { createMemoryCache } from '../../appliance/storage/memory-cache.ts';
+import type { Harness } from './fixtures.ts';
+import { eventLogContract } from './event-log.contract.ts';
+import { rawArchiveContract } from './raw-archive.contract.ts';
+import { rollupStoreContract } from './rollup-store.contract.ts';
+import { registryContract } from './registry.contract.ts';
+import { cacheContract } from './cache.contract.ts';
+
+function embedded<P>(pick: (s: EmbeddedStorage) => P): () => Promise<Harness<P>> {
+  return async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'almanac-contract-'));
+    const storage = openEmbeddedStorage({
+      path: path.join(dir, 'almanac.sqlite'),
+      partitions: 4,
+      // The event log suite makes onBatch fail on purpose; other errors should show.
+      onError: (err, context) => {
+        if (!String((err as Error)?.message).includes('simulated')) console.error(context, err);
+      },
+    });
+    return {
+      port: pick(storage),
+      async cleanup() {
+        await storage.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  };
+}
+
+eventLogContract('embedded event log (SQLite)', embedded((s) => s.eventLog));
+rawArchiveContract('embedded raw archive (SQLite)', embedded((s) => s.archive));
+rollupStoreContract('embedded rollup store (SQLite)', embedded((s) => s.rollups));
+registryContract('embedded registry (SQLite)', embedded((s) => s.registry));
+cacheContract('embedded cache (in-process LRU)', async () => {
+  const cache = createMemoryCache({ maxEntries: 10_000 });
+  return { port: cache, cleanup: () => cache.close() };
+});

@@ -1,0 +1,181 @@
+/**
+ * Contract of the RollupStore port (SQLite, Cassandra). Each test uses its own tracking IDs and
+ * its own partition numbers, so a shared store can hold other data.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { RollupStore } from '../../core/ports.ts';
+import type { BreakdownRow, Dimension, RollupRow, SessionState, StoredBucket } from '../../core/rollup.ts';
+import type { Granularity } from '../../core/time.ts';
+import { DAY_MS, HOUR_MS } from '../../core/time.ts';
+import { unique, type Harness } from './fixtures.ts';
+
+const H0 = Date.UTC(2030, 2, 1);
+
+function sketch(): Uint8Array {
+  return new Uint8Array(randomBytes(64));
+}
+function row(pageviews: number, extra: Partial<RollupRow> = {}): RollupRow {
+  return { pageviews, events: 1, visits: 2, bounces: 1, durationMs: 12_345, conversions: 1, revenue: { EUR: 1250, USD: 99 }, visitors: sketch(), ...extra };
+}
+function breakdown(dimension: Dimension, value: string, pageviews: number): BreakdownRow {
+  return { ...row(pageviews), dimension, value };
+}
+function bucket(trackingId: string, granularity: Granularity, start: number, pageviews: number, breakdowns: BreakdownRow[] = []): StoredBucket {
+  return { trackingId, granularity, start, totals: row(pageviews), breakdowns, logicVersion: 1 };
+}
+function session(trackingId: string, visitorId: string, start: number, end: number): SessionState {
+  return {
+    trackingId, visitorId, start, end,
+    firstEventId: `${visitorId}-first`, lastEventId: `${visitorId}-last`,
+    entryPage: '/', exitPage: '/pricing', pageviews: 3, events: 1,
+    source: 'search.example', utmSource: 'news', utmMedium: 'email', utmCampaign: 'spring',
+    country: 'FR', device: 'mobile', browser: 'Safari', os: 'iOS',
+  };
+}
+/** A partition number no other test uses. */
+const freshPartition = () => randomInt(1_000, 1_000_000_000);
+const byKey = (a: BreakdownRow, b: BreakdownRow) => (a.dimension + '\0' + a.value < b.dimension + '\0' + b.value ? -1 : 1);
+const sorted = (b: StoredBucket): StoredBucket => ({ ...b, breakdowns: [...b.breakdowns].sort(byKey) });
+
+export function rollupStoreContract(name: string, make: () => Promise<Harness<RollupStore>>): void {
+  describe(name, () => {
+    let store: RollupStore;
+    let harness: Harness<RollupStore>;
+    before(async () => {
+      harness = await make();
+      store = harness.port;
+    });
+    after(async () => harness.cleanup());
+
+    test('a partition that never committed has checkpoint 0', async () => {
+      assert.equal(await store.checkpoint(freshPartition()), 0);
+    });
+
+    test('one commit makes buckets, sessions, seen IDs and the checkpoint visible together', async () => {
+      const site = unique('commit');
+      const partition = freshPartition();
+      const b = bucket(site, 'hour', H0, 10, [breakdown('page', '/a', 6), breakdown('page', '/b', 4), breakdown('country', 'DE', 10)]);
+      const s = session(site, 'v1', H0 + 1000, H0 + 5000);
+      await store.commit({ partition, nextOffset: 42, buckets: [b], sessions: [s], seen: [{ trackingId: site, eventId: 'e1', at: H0 }] });
+
+      assert.equal(await store.checkpoint(partition), 42);
+      const [got] = await store.getBuckets([{ trackingId: site, granularity: 'hour', start: H0 }]);
+      assert.deepEqual(sorted(got), sorted(b));
+      assert.deepEqual(await store.getSessions([{ trackingId: site, visitorId: 'v1' }]), [s]);
+      assert.deepEqual(await store.seenEventIds(site, ['e1', 'e2']), new Set(['e1']));
+    });
+
+    test('the checkpoint follows the latest commit of each partition', async () => {
+      const p1 = freshPartition();
+      const p2 = p1 + 1;
+      await store.commit({ partition: p1, nextOffset: 10, buckets: [], sessions: [], seen: [] });
+      await store.commit({ partition: p1, nextOffset: 25, buckets: [], sessions: [], seen: [] });
+      await store.commit({ partition: p2, nextOffset: 3, buckets: [], sessions: [], seen: [] });
+      assert.equal(await store.checkpoint(p1), 25);
+      assert.equal(await store.checkpoint(p2), 3);
+    });
+
+    test('a committed bucket replaces its previous version whole', async () => {
+      const site = unique('replace');
+      const partition = freshPartition();
+      const v1 = bucket(site, 'day', H0, 10, [breakdown('page', '/old', 7), breakdown('page', '/kept', 3), breakdown('browser', 'Firefox', 10)]);
+      await store.commit({ partition, nextOffset: 1, buckets: [v1], sessions: [], seen: [] });
+      const v2 = { ...bucket(site, 'day', H0, 4, [breakdown('page', '/kept', 4)]), logicVersion: 2 };
+      await store.commit({ partition, nextOffset: 2, buckets: [v2], sessions: [], seen: [] });
+
+      const [got] = await store.getBuckets([{ trackingId: site, granularity: 'day', start: H0 }]);
+      assert.deepEqual(sorted(got), sorted(v2), 'totals replaced, not added; old breakdown rows gone');
+      const pages = await store.readBreakdown(site, 'day', H0, H0 + DAY_MS, 'page');
+      assert.deepEqual(pages.map((r) => [r.value, r.pageviews]), [['/kept', 4]]);
+      assert.deepEqual(await store.readBreakdown(site, 'day', H0, H0 + DAY_MS, 'browser'), []);
+      const totals = await store.readTotals(site, 'day', H0, H0 + DAY_MS);
+      assert.equal(totals.length, 1);
+      assert.equal(totals[0].pageviews, 4);
+    });
+
+    test('getBuckets omits keys that have no bucket', async () => {
+      const site = unique('missing');
+      const b = bucket(site, 'minute', H0, 1);
+      await store.commit({ partition: freshPartition(), nextOffset: 1, buckets: [b], sessions: [], seen: [] });
+      const got = await store.getBuckets([
+        { trackingId: site, granularity: 'minute', start: H0 - 60_000 },
+        { trackingId: site, granularity: 'minute', start: H0 },
+        { trackingId: site, granularity: 'hour', start: H0 },
+      ]);
+      assert.deepEqual(got, [b]);
+    });
+
+    test('readTotals returns [from, to) of one granularity and site, ordered by start', async () => {
+      const site = unique('totals');
+      const other = unique('totals-other');
+      const hours = [5, 0, 3, 1, 4, 2].map((h) => bucket(site, 'hour', H0 + h * HOUR_MS, 100 + h));
+      const day = bucket(site, 'day', H0, 999);
+      const foreign = bucket(other, 'hour', H0 + 2 * HOUR_MS, 7);
+      await store.commit({ partition: freshPartition(), nextOffset: 1, buckets: [...hours, day, foreign], sessions: [], seen: [] });
+
+      const rows = await store.readTotals(site, 'hour', H0 + HOUR_MS, H0 + 4 * HOUR_MS);
+      assert.deepEqual(rows.map((r) => r.start), [1, 2, 3].map((h) => H0 + h * HOUR_MS));
+      assert.deepEqual(rows.map((r) => r.pageviews), [101, 102, 103]);
+      const h1 = hours.find((b) => b.start === H0 + HOUR_MS)!;
+      assert.deepEqual(rows[0], { ...h1.totals, start: h1.start }, 'counters, revenue and sketch round-trip');
+      assert.deepEqual((await store.readTotals(site, 'day', H0, H0 + DAY_MS)).map((r) => r.pageviews), [999]);
+      assert.deepEqual(await store.readTotals(site, 'hour', H0 + 6 * HOUR_MS, H0 + 9 * HOUR_MS), []);
+    });
+
+    test('readBreakdown returns one dimension, unmerged, within [from, to)', async () => {
+      const site = unique('breakdown');
+      const buckets = [0, 1, 2].map((h) =>
+        bucket(site, 'hour', H0 + h * HOUR_MS, 10, [breakdown('source', 'a.example', h + 1), breakdown('source', 'b.example', 1), breakdown('os', 'Linux', 10)]),
+      );
+      await store.commit({ partition: freshPartition(), nextOffset: 1, buckets, sessions: [], seen: [] });
+      const rows = await store.readBreakdown(site, 'hour', H0 + HOUR_MS, H0 + 3 * HOUR_MS, 'source');
+      assert.equal(rows.length, 4, 'one row per bucket and value');
+      for (const r of rows) assert.equal(r.dimension, 'source');
+      const key = (r: { start: number; value: string }) => `${(r.start - H0) / HOUR_MS}:${r.value}`;
+      assert.deepEqual(rows.map(key).sort(), ['1:a.example', '1:b.example', '2:a.example', '2:b.example']);
+      const b1a = buckets[1].breakdowns[0];
+      assert.deepEqual(rows.find((r) => key(r) === '1:a.example'), { ...b1a, start: H0 + HOUR_MS });
+    });
+
+    test('seenEventIds answers per tracking ID', async () => {
+      const site = unique('seen');
+      const other = unique('seen-other');
+      await store.commit({
+        partition: freshPartition(), nextOffset: 1, buckets: [], sessions: [],
+        seen: [{ trackingId: site, eventId: 'x1', at: H0 }, { trackingId: site, eventId: 'x2', at: H0 }, { trackingId: other, eventId: 'x3', at: H0 }],
+      });
+      assert.deepEqual(await store.seenEventIds(site, ['x1', 'x2', 'x3', 'x4']), new Set(['x1', 'x2']));
+      assert.deepEqual(await store.seenEventIds(site, []), new Set());
+      const many = Array.from({ length: 1500 }, (_, i) => `m${i}`);
+      assert.deepEqual(await store.seenEventIds(site, [...many, 'x2']), new Set(['x2']), 'long lists work');
+    });
+
+    test('sessions round-trip, are replaced by later commits, and unknown keys are omitted', async () => {
+      const site = unique('sessions');
+      const partition = freshPartition();
+      const a = session(site, 'va', H0, H0 + 10_000);
+      const b = session(site, 'vb', H0, H0 + 20_000);
+      await store.commit({ partition, nextOffset: 1, buckets: [], sessions: [a, b], seen: [] });
+      const a2 = { ...a, end: H0 + 60_000, lastEventId: 'va-later', exitPage: '/checkout', pageviews: 5 };
+      await store.commit({ partition, nextOffset: 2, buckets: [], sessions: [a2], seen: [] });
+      const got = await store.getSessions([{ trackingId: site, visitorId: 'va' }, { trackingId: site, visitorId: 'nobody' }, { trackingId: site, visitorId: 'vb' }]);
+      assert.deepEqual([...got].sort((x, y) => (x.visitorId < y.visitorId ? -1 : 1)), [a2, b]);
+    });
+
+    test('prune drops sessions that ended before `before` and seen IDs older than `seenBefore`', async () => {
+      const site = unique('prune');
+      // Far in the past, so this prune does not touch other tests' data.
+      const T = Date.UTC(2001, 0, 1);
+      await store.commit({
+        partition: freshPartition(), nextOffset: 1, buckets: [],
+        sessions: [session(site, 'old', T - 5000, T - 1000), session(site, 'live', T - 5000, T + 1000)],
+        seen: [{ trackingId: site, eventId: 'old', at: T - 1 }, { trackingId: site, eventId: 'new', at: T }],
+      });
+      await store.prune(T, T);
+      assert.deepEqual((await store.getSessions([{ trackingId: site, visitorId: 'old' }, { trackingId: site, visitorId: 'live' }])).map((s) => s.visitorId), ['live']);
+      assert.deepEqual(await store.seenEventIds(site, ['old', 'new']), new Set(['new']));
+    });
+  });
+}
