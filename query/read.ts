@@ -1,0 +1,62 @@
+/**
+ * The I/O edge of the query service: reads rollup rows for a plan and folds them into metric
+ * values. Everything else it calls is pure.
+ */
+import type { RollupStore } from '../core/ports.ts';
+import type { Dimension } from '../core/rollup.ts';
+import { addRow, deriveMetrics, emptyAccumulator, type Accumulator, type EstimateUnion, type Metric, type MetricValues } from './metrics.ts';
+import { bucketIndex, planReads } from './plan.ts';
+
+export interface ReadDeps {
+  rollups: RollupStore;
+  estimate: EstimateUnion;
+}
+
+/** Metric values per bucket of `edges` (n+1 edges -> n values); empty buckets are zeros. */
+export async function readSeries(deps: ReadDeps, trackingId: string, edges: readonly number[], metrics: readonly Metric[]): Promise<MetricValues[]> {
+  const spans = planReads(edges);
+  const parts = await Promise.all(spans.map((s) => deps.rollups.readTotals(trackingId, s.granularity, s.from, s.to)));
+  const buckets: Accumulator[] = Array.from({ length: edges.length - 1 }, emptyAccumulator);
+  for (const rows of parts) {
+    for (const row of rows) {
+      const i = bucketIndex(edges, row.start);
+      // A store returning rows outside what was asked is a store bug; ignoring them keeps numbers right.
+      if (i >= 0) addRow(buckets[i], row);
+    }
+  }
+  return buckets.map((acc) => deriveMetrics(acc, metrics, deps.estimate));
+}
+
+export interface BreakdownEntry {
+  value: string;
+  /** Always computed: breakdowns sort by it. */
+  visitors: number;
+  metrics: MetricValues;
+}
+
+/**
+ * Breakdown of [from, to) by one dimension, merged over buckets, sorted by visitors (desc) then
+ * value (asc) so pages are stable. Breakdowns exist on hour and day rows only, so the range must
+ * be on whole hours (the service resolves breakdown ranges at hour resolution).
+ */
+export async function readBreakdown(
+  deps: ReadDeps, trackingId: string, from: number, to: number, dimension: Dimension, metrics: readonly Metric[],
+): Promise<BreakdownEntry[]> {
+  const spans = planReads([from, to]);
+  if (spans.some((s) => s.granularity === 'minute')) throw new Error(`breakdown range ${from}..${to} is not on whole hours`);
+  const parts = await Promise.all(spans.map((s) => deps.rollups.readBreakdown(trackingId, s.granularity, s.from, s.to, dimension)));
+  const byValue = new Map<string, Accumulator>();
+  for (const rows of parts) {
+    for (const row of rows) {
+      let acc = byValue.get(row.value);
+      if (!acc) byValue.set(row.value, (acc = emptyAccumulator()));
+      addRow(acc, row);
+    }
+  }
+  const entries: BreakdownEntry[] = [];
+  for (const [value, acc] of byValue) {
+    const visitors = acc.sketches.length === 0 ? 0 : Math.round(deps.estimate(acc.sketches));
+    entries.push({ value, visitors, metrics: deriveMetrics(acc, metrics, () => visitors) });
+  }
+  return entries.sort((a, b) => b.visitors - a.visitors || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+}
