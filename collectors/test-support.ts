@@ -27,8 +27,9 @@ export function aTrackingId(over: Partial<TrackingIdRecord> = {}): TrackingIdRec
   };
 }
 
-export function anEvent(over: Partial<IncomingEvent> & Record<string, unknown> = {}): IncomingEvent & Record<string, unknown> {
-  return { eventId: randomUUID(), trackingId: 'site_1', type: 'pageview', url: 'https://shop.example/products?utm_source=news', ...over };
+/** A valid pageview; overrides may be invalid on purpose. */
+export function anEvent(over: Record<string, unknown> = {}): IncomingEvent & Record<string, unknown> {
+  return { eventId: randomUUID(), trackingId: 'site_1', type: 'pageview', url: 'https://shop.example/products?utm_source=news', ...over } as IncomingEvent & Record<string, unknown>;
 }
 
 export type FakeRegistry = Pick<Registry, 'getTrackingId' | 'getTenant' | 'addIngestCounts'> & {
