@@ -292,7 +292,7 @@ install_ferretdb_locked() {
   mkdir -p "$dest"
   if ! (cd "$src" &&
     GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOPATH="$CACHE/go/path" \
-      GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0 \
+      GOFLAGS="-mod=readonly -modcacherw" GOTOOLCHAIN=local CGO_ENABLED=0 \
       go build -trimpath -buildvcs=false -o "$FERRETDB_BIN.tmp" .) >"$ilog" 2>&1; then
     tail -n 30 "$ilog" >&2 || true
     die "ferretdb: go build failed (see $ilog; the Go module proxy must be reachable)"
