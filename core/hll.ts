@@ -439,28 +439,33 @@ export class Hll {
     const n = this.sparseLen;
     if (n === 0) return new Uint8Array(0);
     const arr = this.sparse!;
+    // Entries are < 2^31, so deltas are too and `>>> 7` is exact.
     let size = HEADER + varintSize(n);
     let prev = -1;
     for (let i = 0; i < n; i++) {
-      size += varintSize(arr[i] - prev - 1);
+      const d = arr[i] - prev - 1;
+      size += d < 0x80 ? 1 : d < 0x4000 ? 2 : d < 0x200000 ? 3 : d < 0x10000000 ? 4 : 5;
       prev = arr[i];
     }
     const out = new Uint8Array(size);
     out[0] = TAG_SPARSE;
     out[1] = P;
     let pos = HEADER;
-    const write = (v: number): void => {
-      while (v >= 0x80) {
-        out[pos++] = (v & 0x7f) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      out[pos++] = v;
-    };
-    write(n);
+    let v = n;
+    while (v >= 0x80) {
+      out[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[pos++] = v;
     prev = -1;
     for (let i = 0; i < n; i++) {
-      write(arr[i] - prev - 1);
+      let d = arr[i] - prev - 1;
       prev = arr[i];
+      while (d >= 0x80) {
+        out[pos++] = (d & 0x7f) | 0x80;
+        d >>>= 7;
+      }
+      out[pos++] = d;
     }
     return out;
   }

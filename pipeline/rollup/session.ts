@@ -1,0 +1,114 @@
+/**
+ * Sessionization as pure functions over SessionState.
+ *
+ * A session is fully determined by the set of its events: start/end are the min/max ts (ties
+ * broken by eventId), entry/exit pages and the session-level dimensions come from the first
+ * and last events. So extending a session with its events in any order gives the same state.
+ */
+import type { EnrichedEvent } from '../../core/event.ts';
+import type { Dimension, SessionState } from '../../core/rollup.ts';
+import { label } from './labels.ts';
+
+/** Map key of the one session kept per visitor. */
+export function sessionKey(trackingId: string, visitorId: string): string {
+  return `${trackingId}\u0000${visitorId}`;
+}
+
+/**
+ * Where an event goes relative to the visitor's current session:
+ *  - 'join': ts within [start − timeout, end + timeout] (both ends inclusive: a gap of exactly
+ *    the timeout still continues the visit);
+ *  - 'new': later than end + timeout, or no current session: a new visit that replaces the kept one;
+ *  - 'late': earlier than start − timeout. The event belongs to some older visit that is no
+ *    longer kept, so it is counted as a visit of its own (visits, bounce, its breakdowns) and
+ *    not remembered: a second late event of that same old visit counts as another visit.
+ *    Rare by construction: the collector bounds client timestamps and most late events arrive
+ *    within minutes, while the current session is still the one they belong to.
+ */
+export type Placement = 'join' | 'new' | 'late';
+
+export function placeEvent(current: SessionState | undefined, ts: number, timeoutMs: number): Placement {
+  if (current === undefined) return 'new';
+  if (ts > current.end + timeoutMs) return 'new';
+  if (ts < current.start - timeoutMs) return 'late';
+  return 'join';
+}
+
+export function startSession(e: EnrichedEvent): SessionState {
+  return {
+    trackingId: e.trackingId,
+    visitorId: e.visitorId,
+    start: e.ts,
+    end: e.ts,
+    firstEventId: e.eventId,
+    lastEventId: e.eventId,
+    entryPage: e.path,
+    exitPage: e.path,
+    pageviews: e.type === 'pageview' ? 1 : 0,
+    events: e.type === 'event' ? 1 : 0,
+    ...sessionDimsOf(e),
+  };
+}
+
+function sessionDimsOf(e: EnrichedEvent) {
+  return {
+    source: e.source,
+    utmSource: e.utmSource,
+    utmMedium: e.utmMedium,
+    utmCampaign: e.utmCampaign,
+    country: e.country,
+    device: e.device,
+    browser: e.browser,
+    os: e.os,
+  };
+}
+
+/** (ts, eventId) order: what "first" and "last" mean when timestamps tie. */
+function before(ts: number, id: string, otherTs: number, otherId: string): boolean {
+  return ts < otherTs || (ts === otherTs && id < otherId);
+}
+
+/** The session with one more event (a new object; the input is not changed). */
+export function extendSession(s: SessionState, e: EnrichedEvent): SessionState {
+  const next: SessionState = { ...s };
+  if (before(e.ts, e.eventId, s.start, s.firstEventId)) {
+    next.start = e.ts;
+    next.firstEventId = e.eventId;
+    next.entryPage = e.path;
+    Object.assign(next, sessionDimsOf(e));
+  }
+  if (before(s.end, s.lastEventId, e.ts, e.eventId)) {
+    next.end = e.ts;
+    next.lastEventId = e.eventId;
+    next.exitPage = e.path;
+  }
+  if (e.type === 'pageview') next.pageviews++;
+  else next.events++;
+  return next;
+}
+
+export function isBounce(s: SessionState): boolean {
+  return s.pageviews + s.events === 1;
+}
+
+export function durationMs(s: SessionState): number {
+  return s.end - s.start;
+}
+
+/** Dimensions a session contributes visits/bounces/duration to, in this order. */
+export const SESSION_ROW_DIMS = [
+  'entry_page', 'exit_page', 'source', 'utm_source', 'utm_medium', 'utm_campaign',
+  'country', 'device', 'browser', 'os',
+] as const satisfies readonly Dimension[];
+
+/** The session-level dimensions that an event's pageviews/events are also broken down by. */
+export const EVENT_SESSION_DIMS = SESSION_ROW_DIMS.slice(2) as readonly Dimension[];
+
+/** Breakdown values of a session, aligned with SESSION_ROW_DIMS. */
+export function sessionRowValues(s: SessionState): string[] {
+  return [
+    label(s.entryPage), label(s.exitPage), label(s.source),
+    label(s.utmSource), label(s.utmMedium), label(s.utmCampaign),
+    label(s.country), label(s.device), label(s.browser), label(s.os),
+  ];
+}

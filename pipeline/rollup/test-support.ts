@@ -1,0 +1,177 @@
+/**
+ * Test helpers for the rollup math: an event factory, a fast-check generator of realistic
+ * event streams, and an in-memory stand-in for the rollup store.
+ */
+import fc from 'fast-check';
+import type { EnrichedEvent } from '../../core/event.ts';
+import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
+import type { RollupDiff, VisitorKey } from './state.ts';
+import { compareBucketKeys } from './state.ts';
+
+/** 22:00 UTC: streams cross an hour boundary within minutes and a day boundary within two hours. */
+export const BASE_TS = Date.UTC(2024, 2, 9, 22, 0, 0);
+
+let counter = 0;
+
+export function makeEvent(over: Partial<EnrichedEvent> = {}): EnrichedEvent {
+  const path = over.path ?? '/';
+  return {
+    eventId: over.eventId ?? `evt-${String(++counter).padStart(6, '0')}`,
+    trackingId: 'site-a',
+    type: 'pageview',
+    name: '',
+    url: `https://example.com${path}`,
+    host: 'example.com',
+    path,
+    referrer: '',
+    source: '',
+    title: '',
+    ts: BASE_TS,
+    receivedAt: BASE_TS,
+    props: {},
+    revenue: null,
+    visitorId: 'visitor-1',
+    browser: 'Firefox',
+    os: 'Linux',
+    device: 'desktop',
+    country: 'DE',
+    utmSource: '',
+    utmMedium: '',
+    utmCampaign: '',
+    utmTerm: '',
+    utmContent: '',
+    ...over,
+  };
+}
+
+export interface StreamShape {
+  sites: readonly string[];
+  visitors: number;
+  paths: readonly string[];
+  sources: readonly string[];
+  maxEvents: number;
+}
+
+export const SMALL_SHAPE: StreamShape = {
+  sites: ['site-a', 'site-b'],
+  visitors: 6,
+  paths: ['/', '/pricing', '/blog/hll', '/docs', '/about'],
+  sources: ['', 'google.com', 'news.ycombinator.com'],
+  maxEvents: 60,
+};
+
+const rawEvent = (shape: StreamShape) =>
+  fc.record({
+    site: fc.nat(shape.sites.length - 1),
+    visitor: fc.nat(shape.visitors - 1),
+    custom: fc.boolean(),
+    name: fc.constantFrom('signup', 'purchase', 'download'),
+    revenue: fc.option(
+      fc.record({ cents: fc.nat(100_000), currency: fc.constantFrom('EUR', 'USD', 'JPY') }),
+      { freq: 2 },
+    ),
+    path: fc.constantFrom(...shape.paths),
+    source: fc.constantFrom(...shape.sources),
+    utmSource: fc.constantFrom('', 'newsletter', 'twitter'),
+    utmMedium: fc.constantFrom('', 'email', 'social'),
+    utmCampaign: fc.constantFrom('', 'spring'),
+    country: fc.constantFrom('', 'DE', 'US', 'FR'),
+    device: fc.constantFrom('desktop', 'mobile', 'tablet'),
+    browser: fc.constantFrom('Chrome', 'Firefox', ''),
+    os: fc.constantFrom('Linux', 'iOS', 'Windows'),
+    // Mostly small steps (same minute, same visit), sometimes long gaps that end visits.
+    step: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(0) },
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 10 * MINUTE_MS }) },
+      { weight: 2, arbitrary: fc.integer({ min: 0, max: 45 * MINUTE_MS }) },
+    ),
+    // Out-of-order arrivals: a little late (same visit) or long late (an older visit).
+    lateBy: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 * MINUTE_MS }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 * HOUR_MS }) },
+    ),
+    idRand: fc.nat(999),
+  });
+
+/** Streams of EnrichedEvents in log order with unique eventIds that do not follow ts order. */
+export function eventStream(shape: StreamShape = SMALL_SHAPE): fc.Arbitrary<EnrichedEvent[]> {
+  return fc.array(rawEvent(shape), { maxLength: shape.maxEvents }).map((raws) => {
+    let clock = BASE_TS - 30 * MINUTE_MS;
+    return raws.map((r, i) => {
+      clock += r.step;
+      return makeEvent({
+        eventId: `${String(r.idRand).padStart(3, '0')}-${i}`,
+        trackingId: shape.sites[r.site],
+        visitorId: `visitor-${r.visitor}`,
+        type: r.custom ? 'event' : 'pageview',
+        name: r.custom ? r.name : '',
+        path: r.path,
+        url: `https://example.com${r.path}`,
+        source: r.source,
+        referrer: r.source === '' ? '' : `https://${r.source}/`,
+        revenue: r.custom && r.revenue !== null ? { amount: r.revenue.cents / 100, currency: r.revenue.currency } : null,
+        ts: clock - r.lateBy,
+        receivedAt: clock,
+        utmSource: r.utmSource,
+        utmMedium: r.utmMedium,
+        utmCampaign: r.utmCampaign,
+        country: r.country,
+        device: r.device,
+        browser: r.browser,
+        os: r.os,
+      });
+    });
+  });
+}
+
+/** Cuts a list at the given points (sorted, clamped, deduplicated): batches of a log. */
+export function splitAt<T>(items: readonly T[], points: readonly number[]): T[][] {
+  const cuts = [...new Set(points.map((p) => p % (items.length + 1)))].sort((a, b) => a - b);
+  const out: T[][] = [];
+  let from = 0;
+  for (const c of cuts) {
+    out.push(items.slice(from, c));
+    from = c;
+  }
+  out.push(items.slice(from));
+  return out;
+}
+
+/** The rollup store as the aggregator sees it, storing deep copies (like a real serialisation). */
+export class MemoryStore {
+  private readonly buckets = new Map<string, StoredBucket>();
+  private readonly sessions = new Map<string, SessionState>();
+
+  getBuckets(keys: readonly BucketKey[]): StoredBucket[] {
+    return keys.flatMap((k) => {
+      const b = this.buckets.get(bucketId(k));
+      return b === undefined ? [] : [structuredClone(b)];
+    });
+  }
+
+  getSessions(keys: readonly VisitorKey[]): SessionState[] {
+    return keys.flatMap((k) => {
+      const s = this.sessions.get(`${k.trackingId}\u0000${k.visitorId}`);
+      return s === undefined ? [] : [structuredClone(s)];
+    });
+  }
+
+  write(diff: RollupDiff): void {
+    for (const b of diff.buckets) this.buckets.set(bucketId(b), structuredClone(b));
+    for (const s of diff.sessions) this.sessions.set(`${s.trackingId}\u0000${s.visitorId}`, structuredClone(s));
+  }
+
+  all(): RollupDiff {
+    const buckets = [...this.buckets.values()].sort(compareBucketKeys);
+    const sessions = [...this.sessions.values()].sort((a, b) =>
+      a.trackingId < b.trackingId ? -1 : a.trackingId > b.trackingId ? 1 : a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : 0,
+    );
+    return { buckets, sessions };
+  }
+}
+
+function bucketId(k: BucketKey): string {
+  return `${k.trackingId}\u0000${k.granularity}\u0000${k.start}`;
+}
