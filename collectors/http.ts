@@ -16,6 +16,11 @@
  * origin is allowed for the tracking ID. The tracker's sendBeacon/text/plain requests are
  * "simple" requests and need no preflight at all.
  *
+ * Server-side senders authenticate with X-Almanac-Key and may forward their visitor's
+ * details in X-Almanac-Client-IP and X-Almanac-User-Agent (honoured only with a valid key);
+ * otherwise the visitor ID and country come from the sending server itself, and its own
+ * user agent is not bot-checked.
+ *
  * Body parsing happens in an encapsulated plugin, so our text/plain-as-JSON parser and
  * error mapping do not leak into the rest of the appliance.
  */
@@ -177,9 +182,16 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
   app.get('/px.gif', async (req, reply) => {
     reply.header('content-type', 'image/gif').header('cache-control', 'no-store, max-age=0');
     const item = pixelEvent(req.query as Record<string, unknown>, req.headers.referer);
+    // The image is the same whatever happened, so a pixel never breaks a page or an e-mail;
+    // outcomes are only counted (inside ingest, or here when the query is unusable).
     if (!item.ok) counters.add(null, `rejected:${item.code}`);
-    else await ingest([item.value], { ...requestFacts(req, config), pixel: true });
-    // Counted inside ingest; the image is the same whatever happened, so it never breaks a page.
+    else {
+      try {
+        await ingest([item.value], { ...requestFacts(req, config), pixel: true });
+      } catch (err) {
+        req.log.error({ err }, 'collector: pixel intake failed');
+      }
+    }
     return reply.code(200).send(TRANSPARENT_GIF);
   });
 

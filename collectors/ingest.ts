@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { reject, type ErrorCode, type Rejection } from '../core/errors.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import type { EventLog, RateLimiter } from '../core/ports.ts';
-import type { Authenticator } from './auth.ts';
+import type { AuthResult, Authenticator } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
 import type { IngestCounters } from './counters.ts';
 import { detectBot, type BotReason, type Enricher } from './enrich/index.ts';
@@ -84,12 +84,16 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
     // fails validation (trackingId is required), which names the problem per item.
     const trackingId = items.map(trackingIdOf).find((id) => id !== undefined);
     if (trackingId === undefined) {
-      const rejected = items.map((item, index) => itemRejection(index, item, validateEvent(item, receivedAt, limits) as Rejection));
+      const rejected = items.map((item, index) => {
+        const r = validateEvent(item, receivedAt, limits);
+        // The schema requires the same trackingId pattern, so r is a rejection; stay safe if they drift.
+        return itemRejection(index, item, r.ok ? reject('invalid_event', 'trackingId: letters, digits, - and _ (1 to 64)') : r);
+      });
       for (const r of rejected) counters.add(null, `rejected:${r.code}`);
       return { ok: true, accepted: 0, duplicates: 0, rejected, bot: null };
     }
 
-    let auth;
+    let auth: AuthResult;
     try {
       auth = await deps.auth.authenticate({ trackingId, origin: facts.origin, serverKey: facts.serverKey, referer: facts.referer, pixel: facts.pixel });
     } catch (err) {
