@@ -1,0 +1,136 @@
+/**
+ * `almanac` — start the appliance, and manage tenants, tracking IDs and API keys before the
+ * console exists. Registry commands work on the same storage the appliance uses (for the embedded
+ * profile: the SQLite file in the data folder, safe to use while the appliance runs).
+ */
+import { flagsToEnv, loadConfig, type AlmanacConfig } from './config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createApiKey, createTenant, createTrackingId, UsageError } from './tenancy.ts';
+import { openRegistryOnly } from './profiles.ts';
+import { startAppliance } from './supervisor.ts';
+import { snippetFor } from '../collectors/tracker/snippet.ts';
+
+const HELP = `almanac — self-hosted analytics appliance
+
+Usage:
+  almanac start [--port 8420] [--data-dir .data] [--profile embedded|cluster] [--roles collector,query,...]
+  almanac tenants list
+  almanac tenants create --name "Acme" [--rate-limit 1000] [--retention-days 730]
+  almanac tracking-ids list [--tenant <tenantId>]
+  almanac tracking-ids create --tenant <tenantId> --name "Shop" --origins https://shop.example[,https://www.shop.example]
+  almanac tracking-ids snippet <trackingId>
+  almanac api-keys list [--tenant <tenantId>]
+  almanac api-keys create --tenant <tenantId> [--name "dashboard"] [--admin]
+
+Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
+`;
+
+export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promise<number> {
+  const { env: flagEnv, rest } = flagsToEnv(argv);
+  const env = { ...processEnv, ...flagEnv };
+  const [command, sub, ...args] = rest;
+  try {
+    if (!command || command === 'help' || flagEnv.ALMANAC_HELP) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const config = loadConfig(env);
+    if (command === 'start') return await start(config);
+    return await registryCommand(config, command, sub, args, flagEnv);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function start(config: Readonly<AlmanacConfig>): Promise<number> {
+  const appliance = await startAppliance(config, { log: (m) => process.stdout.write(`${m}\n`) });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stdout.write(`\n${signal}: stopping (finishing batches in flight)…\n`);
+      appliance.stop().then(resolve, (e) => {
+        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function registryCommand(
+  config: Readonly<AlmanacConfig>,
+  command: string,
+  sub: string | undefined,
+  args: string[],
+  flags: Record<string, string | undefined>,
+): Promise<number> {
+  const registry = await openRegistryOnly(config);
+  const print = (rows: unknown) => process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  try {
+    switch (`${command} ${sub ?? ''}`.trim()) {
+      case 'tenants list':
+        print(await registry.listTenants());
+        return 0;
+      case 'tenants create':
+        print(await createTenant(registry, {
+          name: flags.ALMANAC_NAME ?? '',
+          rateLimitPerSec: optionalInt(flags.ALMANAC_RATE_LIMIT, '--rate-limit'),
+          retentionDays: optionalInt(flags.ALMANAC_RETENTION_DAYS, '--retention-days'),
+        }));
+        return 0;
+      case 'tracking-ids list':
+        print(await registry.listTrackingIds(flags.ALMANAC_TENANT));
+        return 0;
+      case 'tracking-ids create': {
+        const site = await createTrackingId(registry, {
+          tenantId: required(flags.ALMANAC_TENANT, '--tenant'),
+          name: flags.ALMANAC_NAME ?? 'Website',
+          allowedOrigins: required(flags.ALMANAC_ORIGINS, '--origins').split(','),
+          respectDnt: flags.ALMANAC_RESPECT_DNT === 'true',
+        });
+        print({ ...site, snippet: snippetFor(site.id, config.publicUrl) });
+        return 0;
+      }
+      case 'tracking-ids snippet': {
+        const id = required(args[0], '<trackingId>');
+        if (!(await registry.getTrackingId(id))) throw new UsageError(`No tracking ID "${id}". List them with: almanac tracking-ids list`);
+        process.stdout.write(snippetFor(id, config.publicUrl) + '\n');
+        return 0;
+      }
+      case 'api-keys list':
+        print((await registry.listApiKeys(flags.ALMANAC_TENANT)).map(({ keyHash: _hidden, ...rest }) => rest));
+        return 0;
+      case 'api-keys create': {
+        const { record, key } = await createApiKey(registry, {
+          tenantId: required(flags.ALMANAC_TENANT, '--tenant'),
+          name: flags.ALMANAC_NAME ?? 'api key',
+          scope: flags.ALMANAC_ADMIN === 'true' ? 'admin' : 'tenant',
+        });
+        const { keyHash: _hidden, ...shown } = record;
+        print({ ...shown, key, note: 'The key is shown once; store it now.' });
+        return 0;
+      }
+      default:
+        throw new UsageError(`Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
+    }
+  } finally {
+    await registry.close();
+  }
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value || value === 'true') throw new UsageError(`Missing ${name}. See: almanac help`);
+  return value;
+}
+
+function optionalInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${value}"`);
+  return n;
+}

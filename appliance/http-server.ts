@@ -1,0 +1,96 @@
+/**
+ * The node's HTTP server: one port carrying the roles this node runs — the collector, the stats
+ * API, and the admin status route — plus /healthz and the OpenAPI document.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AlmanacConfig } from './config.ts';
+import type { Storage } from './profiles.ts';
+import type { Aggregator } from '../pipeline/aggregator.ts';
+import { openApiDocument } from './openapi.ts';
+import { errorBody, reject } from '../core/errors.ts';
+import { createCollector } from '../collectors/http.ts';
+import { createQueryService } from '../query/index.ts';
+import { hashApiKey } from './identifiers.ts';
+
+export interface HttpDeps {
+  storage: Storage;
+  aggregator?: Aggregator;
+  /** Role → ready, shared with the supervisor. */
+  ready: Map<string, boolean>;
+  log: (message: string) => void;
+}
+
+export interface HttpServer {
+  id: 'http';
+  app: FastifyInstance;
+  listen(): Promise<string>;
+  onShutdown(): Promise<void>;
+}
+
+export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: HttpDeps): Promise<HttpServer> {
+  const { storage } = deps;
+  const app = Fastify({ logger: false, trustProxy: config.collector.trustProxy, bodyLimit: config.collector.maxBodyBytes });
+  const stops: (() => Promise<void>)[] = [];
+
+  app.get('/healthz', async (_req, reply) => {
+    const services = await storage.ping().catch(() => ({}) as Record<string, boolean>);
+    const roles = Object.fromEntries(deps.ready);
+    const ok = Object.values(roles).every(Boolean) && Object.values(services).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'starting', roles, services });
+  });
+
+  const openapi = openApiDocument(config.publicUrl);
+  app.get('/api/openapi.json', async () => openapi);
+
+  if (config.roles.includes('collector')) {
+    const collector = createCollector(
+      { eventLog: storage.eventLog, registry: storage.registry, cache: storage.cache, rateLimiter: storage.rateLimiter, log: deps.log },
+      { ...config.collector },
+    );
+    await collector.register(app);
+    stops.push(() => collector.stop());
+  }
+
+  if (config.roles.includes('query')) {
+    const query = createQueryService(
+      { rollups: storage.rollups, cache: storage.cache, registry: storage.registry },
+      { ...config.query },
+    );
+    await query.register(app);
+  }
+
+  if (config.roles.includes('admin')) {
+    // Operational status for automation; tenant management is in the CLI (and the console later).
+    app.get('/api/admin/status', async (req, reply) => {
+      const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const record = key ? await storage.registry.findApiKeyByHash(hashApiKey(key)) : undefined;
+      if (!record || record.scope !== 'admin') {
+        const r = reject('unauthorized');
+        return reply.code(r.status).send(errorBody(r));
+      }
+      const [end, committed] = await Promise.all([storage.eventLog.endOffsets(), storage.eventLog.committedOffsets('almanac-aggregator')]);
+      return {
+        profile: config.profile,
+        partitions: storage.eventLog.partitions,
+        aggregatorLag: end.map((e, i) => e - (committed[i] ?? 0)),
+        aggregator: deps.aggregator?.stats() ?? null,
+      };
+    });
+  }
+
+  return {
+    id: 'http',
+    app,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host}:${port}`;
+    },
+    async onShutdown() {
+      await app.close();
+      for (const stop of stops) await stop();
+    },
+  };
+}

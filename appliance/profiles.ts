@@ -1,0 +1,62 @@
+/**
+ * One code path, two profiles: this is the only place that knows which adapters back the ports.
+ * embedded — one SQLite file in the data folder and an in-process cache and rate limiter;
+ * cluster   — Kafka, MongoDB, Cassandra and Redis (see appliance/storage/cluster).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AlmanacConfig } from './config.ts';
+import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../core/ports.ts';
+import { openEmbeddedStorage } from './storage/embedded/index.ts';
+import { createLocalRateLimiter } from '../collectors/rate-limit.ts';
+
+export interface Storage {
+  eventLog: EventLog;
+  archive: RawArchive;
+  rollups: RollupStore;
+  registry: Registry;
+  cache: Cache;
+  rateLimiter: RateLimiter;
+  /** Round-trip checks per service, for /healthz. */
+  ping(): Promise<Record<string, boolean>>;
+  close(): Promise<void>;
+}
+
+export function sqlitePath(config: Pick<AlmanacConfig, 'dataDir'>): string {
+  return path.join(config.dataDir, 'almanac.sqlite');
+}
+
+export async function openStorage(config: Readonly<AlmanacConfig>): Promise<Storage> {
+  if (config.profile === 'cluster') {
+    const { openClusterStorage } = await import('./storage/cluster/index.ts');
+    return openClusterStorage(config);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const s = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions });
+  return {
+    eventLog: s.eventLog,
+    archive: s.archive,
+    rollups: s.rollups,
+    registry: s.registry,
+    cache: s.cache,
+    rateLimiter: createLocalRateLimiter(),
+    ping: async () => ({ sqlite: (await s.registry.listTenants().then(() => true, () => false)) }),
+    close: () => s.close(),
+  };
+}
+
+/** For CLI commands that only touch the registry. */
+export async function openRegistryOnly(config: Readonly<AlmanacConfig>): Promise<Registry> {
+  const storage = await openStorage(config);
+  const registry = storage.registry;
+  return { ...bindAll(registry), close: () => storage.close() };
+}
+
+function bindAll<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(Object.getPrototypeOf(o)).concat(Object.keys(o))) {
+    const v = (o as Record<string, unknown>)[key];
+    if (typeof v === 'function' && key !== 'constructor') out[key] = (v as (...a: unknown[]) => unknown).bind(o);
+  }
+  return out as T;
+}

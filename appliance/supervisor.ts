@@ -1,0 +1,118 @@
+/**
+ * The supervisor of one appliance node. In the embedded profile it runs every role in this one
+ * process: storage, first-start bootstrap, the pipeline consumers and the HTTP server that carries
+ * the collector, the stats API and the admin routes. Each running part exposes
+ * `{ id, onShutdown }`, and stops in the reverse order it started.
+ */
+import type { AlmanacConfig, Role } from './config.ts';
+import { openStorage, type Storage } from './profiles.ts';
+import { ensureFirstTenant, type FirstStartResult } from './first-start.ts';
+import { startArchiver } from '../pipeline/archiver.ts';
+import { startAggregator, type Aggregator } from '../pipeline/aggregator.ts';
+import { startMaintenance } from '../pipeline/maintenance.ts';
+import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
+import { buildHttpServer } from './http-server.ts';
+import { snippetFor } from '../collectors/tracker/snippet.ts';
+
+export interface RunningAppliance {
+  url: string;
+  storage: Storage;
+  firstStart: FirstStartResult;
+  aggregator?: Aggregator;
+  stop(): Promise<void>;
+}
+
+interface Service {
+  id: string;
+  onShutdown(): Promise<void>;
+}
+
+export async function startAppliance(
+  config: Readonly<AlmanacConfig>,
+  opts: { log?: (message: string) => void } = {},
+): Promise<RunningAppliance> {
+  const log = opts.log ?? (() => {});
+  const has = (role: Role) => config.roles.includes(role);
+  const services: Service[] = [];
+  const ready = new Map<string, boolean>(config.roles.map((r) => [r, false]));
+
+  const storage = await openStorage(config);
+  services.push({ id: 'storage', onShutdown: () => storage.close() });
+  try {
+    const firstStart = await ensureFirstTenant(storage.registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
+
+    if (has('archiver')) {
+      services.push(await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log }));
+      ready.set('archiver', true);
+    }
+    let aggregator: Aggregator | undefined;
+    if (has('aggregator')) {
+      aggregator = await startAggregator(
+        { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log },
+        { ...config.pipeline, logicVersion: LOGIC_VERSION },
+      );
+      services.push(aggregator);
+      services.push(startMaintenance(
+        { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, log },
+        { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },
+      ));
+      ready.set('aggregator', true);
+    }
+
+    const http = await buildHttpServer(config, { storage, aggregator, ready, log });
+    services.push(http);
+    const address = await http.listen();
+    for (const role of ['collector', 'query', 'admin'] as const) if (has(role)) ready.set(role, true);
+
+    log(banner(config, address, firstStart));
+    let stopped: Promise<void> | undefined;
+    return {
+      url: address,
+      storage,
+      firstStart,
+      aggregator,
+      stop: () => (stopped ??= shutdown(services, log)),
+    };
+  } catch (error) {
+    await shutdown(services, log);
+    throw error;
+  }
+}
+
+async function shutdown(services: Service[], log: (m: string) => void): Promise<void> {
+  for (const service of [...services].reverse()) {
+    try {
+      await service.onShutdown();
+    } catch (error) {
+      log(`${service.id}: error while stopping: ${(error as Error).message}`);
+    }
+  }
+}
+
+function banner(config: Readonly<AlmanacConfig>, address: string, first: FirstStartResult): string {
+  const lines = [
+    '',
+    `Almanac is running (${config.profile} profile, roles: ${config.roles.join(', ')})`,
+    `  collector:  ${config.publicUrl}/api/event   (tracker: ${config.publicUrl}/tracker.js)`,
+    `  stats API:  ${config.publicUrl}/api/v1/stats/aggregate?site_id=<trackingId>&period=day`,
+    `  health:     ${address}/healthz     API contract: ${address}/api/openapi.json`,
+    `  data:       ${config.dataDir}`,
+  ];
+  if (first.created && first.credentials) {
+    const c = first.credentials;
+    lines.push(
+      '',
+      'First start: created tenant "Default" with tracking ID ' + c.trackingId + '.',
+      'Paste this snippet into your pages:',
+      '',
+      '  ' + c.snippet,
+      '',
+      `The tracking ID, its server key and an admin API key are in ${first.credentialsPath} (mode 600).`,
+      'Read today\'s numbers with:',
+      `  curl -H "Authorization: Bearer $(node -p "require('${first.credentialsPath}').adminApiKey")" "${c.statsUrl}/aggregate?site_id=${c.trackingId}&period=day"`,
+    );
+  } else {
+    lines.push(`  credentials of the first tenant: ${first.credentialsPath}`);
+  }
+  return lines.join('\n') + '\n';
+}
