@@ -219,6 +219,16 @@ describe('working state bookkeeping', () => {
     assert.deepEqual(state.size(), { buckets: 1, sessions: 0, dirtyBuckets: 0, dirtySessions: 0 });
   });
 
+  test('evictBefore evicts both at one horizon; the aggregator aliases match the spec names', () => {
+    const state = new RollupState();
+    const e = makeEvent({ ts: T });
+    assert.deepEqual(state.missingSessionKeys([e]), state.sessionKeysFor([e]));
+    assert.deepEqual(state.missingBucketKeys([e]), state.bucketKeysFor([e]));
+    state.apply([e]);
+    state.takeDirty();
+    assert.deepEqual(state.evictBefore(T + 3 * 24 * HOUR_MS), { buckets: 3, sessions: 1 });
+  });
+
   test('loading never overwrites what memory already holds', () => {
     const state = new RollupState();
     state.apply([makeEvent({ ts: T })]);

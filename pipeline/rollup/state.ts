@@ -273,7 +273,10 @@ export class RollupState {
 
   // ---------------------------------------------------------------- writing back, memory
 
-  /** Everything changed since the last call, in deterministic order; clears the dirty marks. */
+  /**
+   * Everything changed since the last call, whole buckets in deterministic order; clears the
+   * dirty marks. Unchanged rows are the same objects as in earlier calls: treat them as immutable.
+   */
   takeDirty(): RollupDiff {
     const buckets = [...this.dirtyBuckets].map((b) => {
       b.dirty = false;
@@ -315,6 +318,21 @@ export class RollupState {
       }
     }
     return n;
+  }
+
+  /** Both evictions at one horizon: buckets that ended and sessions that ended before `ts`. */
+  evictBefore(ts: number): { buckets: number; sessions: number } {
+    return { buckets: this.evictBucketsBefore(ts), sessions: this.evictSessionsEndedBefore(ts) };
+  }
+
+  /** Alias of sessionKeysFor (the name pipeline/aggregator.ts uses). */
+  missingSessionKeys(events: readonly EnrichedEvent[]): VisitorKey[] {
+    return this.sessionKeysFor(events);
+  }
+
+  /** Alias of bucketKeysFor (the name pipeline/aggregator.ts uses). */
+  missingBucketKeys(events: readonly EnrichedEvent[]): BucketKey[] {
+    return this.bucketKeysFor(events);
   }
 
   /** What is held in memory (for the aggregator's eviction policy and metrics). */
