@@ -9,7 +9,7 @@ import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import type { RollupDiff, VisitorKey } from './state.ts';
 import { compareBucketKeys } from './state.ts';
 
-/** 22:00 UTC: streams cross an hour boundary within minutes and a day boundary within two hours. */
+/** 22:00 UTC, two hours before a day boundary. */
 export const BASE_TS = Date.UTC(2024, 2, 9, 22, 0, 0);
 
 let counter = 0;
@@ -55,7 +55,7 @@ export interface StreamShape {
 
 export const SMALL_SHAPE: StreamShape = {
   sites: ['site-a', 'site-b'],
-  visitors: 6,
+  visitors: 4,
   paths: ['/', '/pricing', '/blog/hll', '/docs', '/about'],
   sources: ['', 'google.com', 'news.ycombinator.com'],
   maxEvents: 60,
@@ -82,9 +82,9 @@ const rawEvent = (shape: StreamShape) =>
     os: fc.constantFrom('Linux', 'iOS', 'Windows'),
     // Mostly small steps (same minute, same visit), sometimes long gaps that end visits.
     step: fc.oneof(
-      { weight: 2, arbitrary: fc.constant(0) },
-      { weight: 6, arbitrary: fc.integer({ min: 0, max: 10 * MINUTE_MS }) },
-      { weight: 2, arbitrary: fc.integer({ min: 0, max: 45 * MINUTE_MS }) },
+      { weight: 3, arbitrary: fc.constant(0) },
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 3 * MINUTE_MS }) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 45 * MINUTE_MS }) },
     ),
     // Out-of-order arrivals: a little late (same visit) or long late (an older visit).
     lateBy: fc.oneof(
@@ -97,8 +97,9 @@ const rawEvent = (shape: StreamShape) =>
 
 /** Streams of EnrichedEvents in log order with unique eventIds that do not follow ts order. */
 export function eventStream(shape: StreamShape = SMALL_SHAPE): fc.Arbitrary<EnrichedEvent[]> {
-  return fc.array(rawEvent(shape), { maxLength: shape.maxEvents }).map((raws) => {
-    let clock = BASE_TS - 30 * MINUTE_MS;
+  return fc.array(rawEvent(shape), { maxLength: shape.maxEvents, size: 'max' }).map((raws) => {
+    // 23:15: the first hour boundary comes quickly, midnight after about 45 min of stream time.
+    let clock = BASE_TS + 75 * MINUTE_MS;
     return raws.map((r, i) => {
       clock += r.step;
       return makeEvent({
