@@ -47,15 +47,21 @@ export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   trackerMaxAgeSec: 3_600,
 };
 
-export type CollectorConfigInput = Partial<Omit<CollectorConfig, 'maxBodyBytes'>> & { maxBodyBytes?: Partial<CollectorConfig['maxBodyBytes']> };
+/**
+ * What callers pass: any subset. `maxBodyBytes` may be one number (e.g. ALMANAC_MAX_BODY_BYTES):
+ * it is the batch limit, and the single-event limit is the smaller of it and 16 KiB.
+ */
+export type CollectorConfigInput = Partial<Omit<CollectorConfig, 'maxBodyBytes'>> & {
+  maxBodyBytes?: number | Partial<CollectorConfig['maxBodyBytes']>;
+};
 
 /** Fills the defaults in; the appliance validates the values (ConfigError) before they get here. */
 export function resolveCollectorConfig(input: CollectorConfigInput = {}): CollectorConfig {
-  return {
-    ...DEFAULT_COLLECTOR_CONFIG,
-    ...stripUndefined(input),
-    maxBodyBytes: { ...DEFAULT_COLLECTOR_CONFIG.maxBodyBytes, ...stripUndefined(input.maxBodyBytes ?? {}) },
-  };
+  const d = DEFAULT_COLLECTOR_CONFIG;
+  const mb = input.maxBodyBytes;
+  const maxBodyBytes =
+    typeof mb === 'number' ? { batch: mb, event: Math.min(mb, d.maxBodyBytes.event) } : { ...d.maxBodyBytes, ...stripUndefined(mb ?? {}) };
+  return { ...d, ...stripUndefined(input), maxBodyBytes };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -373,10 +373,30 @@ describe('GET /tracker.js', () => {
 });
 
 describe('lifecycle', () => {
+  test('without an injected reader the bundled DB-IP database is opened: 8.8.8.8 is US', async () => {
+    const app = Fastify();
+    apps.push(app);
+    const eventLog = createFakeEventLog();
+    createCollector({ eventLog, registry: createFakeRegistry(), cache: createFakeCache() }, { trustProxy: true }).register(app);
+    await app.inject({ method: 'POST', url: '/api/event', headers: { ...BROWSER, 'x-forwarded-for': '8.8.8.8' }, payload: JSON.stringify(anEvent()) });
+    assert.equal(eventLog.appended[0]!.country, 'US');
+  });
+
+  test('failures are reported through deps.log', async () => {
+    const app = Fastify();
+    apps.push(app);
+    const lines: string[] = [];
+    const eventLog = createFakeEventLog();
+    eventLog.fail = true;
+    createCollector({ eventLog, registry: createFakeRegistry(), cache: createFakeCache(), geo: null, log: (m) => lines.push(m) }).register(app);
+    await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
+    assert.deepEqual(lines, ['collector: answered 503, event log append failed: log down']);
+  });
+
   test('registerCollectorRoutes: counters are flushed to the registry when the app closes', async () => {
     const registry = createFakeRegistry();
     const app = Fastify();
-    const c = registerCollectorRoutes(app, { eventLog: createFakeEventLog(), registry, cache: createFakeCache() }, { counterFlushMs: 3_600_000 });
+    const c = registerCollectorRoutes(app, { eventLog: createFakeEventLog(), registry, cache: createFakeCache(), geo: null }, { counterFlushMs: 3_600_000 });
     const res = await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
     assert.equal(res.statusCode, 202);
     await app.close();
@@ -387,7 +407,7 @@ describe('lifecycle', () => {
   test("the collector's body parsing does not leak into the host app", async () => {
     const app = Fastify();
     apps.push(app);
-    createCollector({ eventLog: createFakeEventLog(), registry: createFakeRegistry(), cache: createFakeCache() }).register(app);
+    createCollector({ eventLog: createFakeEventLog(), registry: createFakeRegistry(), cache: createFakeCache(), geo: null }).register(app);
     app.post('/other', async (req) => ({ body: req.body }));
     const res = await app.inject({ method: 'POST', url: '/other', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
     assert.deepEqual(res.json(), { body: { a: 1 } });

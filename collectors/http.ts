@@ -33,7 +33,7 @@ import type { Cache, EventLog, RateLimiter, Registry } from '../core/ports.ts';
 import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
-import { createEnricher, createSaltSource, type GeoReader } from './enrich/index.ts';
+import { createEnricher, createSaltSource, openGeoReader, type GeoReader } from './enrich/index.ts';
 import { createIngest, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
 import { createLocalRateLimiter } from './rate-limit.ts';
 import { getTracker } from './tracker/build.ts';
@@ -48,13 +48,21 @@ export interface CollectorDeps {
   cache: Pick<Cache, 'setIfAbsent'>;
   /** Shared limiter in a cluster; defaults to an in-process one (createLocalRateLimiter). */
   rateLimiter?: RateLimiter;
-  /** Opened once by the caller (openGeoReader); without it country is ''. */
+  /**
+   * Country lookups, opened once (openGeoReader). Undefined: the collector opens the bundled
+   * DB-IP Lite database itself; null: no geolocation (country '').
+   */
   geo?: GeoReader | null;
   now?: () => number;
+  /** Operational messages (503s, failed counter flushes). Defaults to the fastify app's logger. */
+  log?: (message: string) => void;
 }
 
 export interface Collector {
-  /** Adds the routes to `app` (as an encapsulated plugin) and stops the collector when `app` closes. */
+  /**
+   * Adds the routes to `app` (as an encapsulated plugin; live once the app is ready) and stops
+   * the collector when `app` closes. Call before app.ready()/listen().
+   */
   register(app: FastifyInstance): void;
   /** In-memory ingest totals since start, per tracking ID ('' = unattributed). */
   readonly counters: IngestCounters;
@@ -66,21 +74,33 @@ export interface Collector {
 export function createCollector(deps: CollectorDeps, configInput: CollectorConfigInput = {}): Collector {
   const config = resolveCollectorConfig(configInput);
   const now = deps.now ?? Date.now;
-  let log: Pick<FastifyInstance['log'], 'warn' | 'error'> | undefined;
+  let appLog: FastifyInstance['log'] | undefined;
+  const log = (message: string, err: unknown) => {
+    const text = `${message}: ${err instanceof Error ? err.message : String(err)}`;
+    if (deps.log) deps.log(text);
+    else appLog?.warn({ err }, message);
+  };
   const counters = createIngestCounters({
     registry: deps.registry,
     now,
-    onFlushError: (err) => log?.warn({ err }, 'collector: ingest counters flush failed; will retry'),
+    onFlushError: (err) => log('collector: ingest counters flush failed; will retry', err),
   });
+  const geo =
+    deps.geo !== undefined
+      ? deps.geo
+      : openGeoReader().catch((err) => {
+          log('collector: cannot open the GeoIP database; countries will be empty', err);
+          return null;
+        });
   const ingest = createIngest(
     {
       eventLog: deps.eventLog,
       rateLimiter: deps.rateLimiter ?? createLocalRateLimiter({ now }),
       auth: createAuthenticator({ registry: deps.registry, now }, { memoMs: config.authMemoMs }),
-      enricher: createEnricher({ salts: createSaltSource(deps.cache), geo: deps.geo }, { uaMemoEntries: config.uaMemoEntries }),
+      enricher: createEnricher({ salts: createSaltSource(deps.cache), geo }, { uaMemoEntries: config.uaMemoEntries }),
       counters,
       now,
-      onUnavailable: (err, what) => log?.error({ err }, `collector: answered 503, ${what}`),
+      onUnavailable: (err, what) => log(`collector: answered 503, ${what}`, err),
     },
     config,
   );
@@ -92,8 +112,8 @@ export function createCollector(deps: CollectorDeps, configInput: CollectorConfi
     counters,
     config,
     register(app) {
-      log = app.log;
-      app.register(async (scope) => collectorPlugin(scope, ingest, counters, config));
+      appLog = app.log;
+      app.register(async (scope) => collectorPlugin(scope, ingest, counters, config, log));
       app.addHook('onClose', async () => collector.stop());
     },
     stop() {
@@ -116,7 +136,9 @@ export function registerCollectorRoutes(app: FastifyInstance, deps: CollectorDep
 const JSON_TYPES = new Set(['application/json', 'text/plain']);
 const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: IngestCounters, config: CollectorConfig): Promise<void> {
+type Log = (message: string, err: unknown) => void;
+
+async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: IngestCounters, config: CollectorConfig, log: Log): Promise<void> {
   // Bodies arrive raw: we decide on media type and JSON ourselves so every failure gets our
   // error codes (fastify's own parsers answer in their own shape).
   app.removeAllContentTypeParsers();
@@ -127,7 +149,7 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
     if (status === 413) return sendRejection(reply, reject('body_too_large', `limit ${limitFor(req, config)} bytes`));
     if (status === 415) return sendRejection(reply, reject('unsupported_media_type'));
     if (status >= 400 && status < 500) return sendRejection(reply, reject('malformed_json', err.message));
-    req.log.error({ err }, 'collector: unexpected error');
+    log(`collector: unexpected error on ${req.method} ${req.url.split('?')[0]}; answered 503`, err);
     reply.header('retry-after', String(config.unavailableRetryAfterSec));
     return sendRejection(reply, reject('unavailable'));
   });
@@ -189,7 +211,7 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
       try {
         await ingest([item.value], { ...requestFacts(req, config), pixel: true });
       } catch (err) {
-        req.log.error({ err }, 'collector: pixel intake failed');
+        log('collector: pixel intake failed', err);
       }
     }
     return reply.code(200).send(TRANSPARENT_GIF);

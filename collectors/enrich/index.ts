@@ -68,7 +68,8 @@ export function enrichEvent(e: ValidEvent, v: VisitorContext): EnrichedEvent {
 
 export interface EnricherDeps {
   salts: SaltSource;
-  geo?: GeoReader | null;
+  /** A promise while the database is being opened: events wait for it rather than lose their country. */
+  geo?: GeoReader | null | Promise<GeoReader | null>;
 }
 
 export interface Enricher {
@@ -82,10 +83,10 @@ export function createEnricher(deps: EnricherDeps, options: { uaMemoEntries?: nu
       if (events.length === 0) return [];
       // The salt follows the receive day, not the event's: a salt is gone after 48 h but
       // events may be up to maxEventAgeHours old, and one visit should keep one ID.
-      const salt = await deps.salts.saltFor(ctx.receivedAt);
+      const [salt, geo] = await Promise.all([deps.salts.saltFor(ctx.receivedAt), deps.geo]);
       const v: VisitorContext = {
         ua: parseUa(ctx.userAgent),
-        country: countryOf(deps.geo, ctx.ip),
+        country: countryOf(geo, ctx.ip),
         salt,
         ip: ctx.ip,
         userAgent: ctx.userAgent,
