@@ -224,7 +224,7 @@ describe('cache', () => {
   });
 
   test('short TTL while the range is open, long once closed', async () => {
-    const { get, clock } = await setup({ config: { openTtlMs: 5_000, closedTtlMs: 600_000 } });
+    const { get, clock } = await setup({ config: { openRangeTtlMs: 5_000, closedRangeTtlMs: 600_000 } });
     await get(OPEN);
     await get(CLOSED);
     clock.advance(6_000);
@@ -235,7 +235,7 @@ describe('cache', () => {
   });
 
   test('a range that ended less than an hour ago is still open (late writes there do not bump the version)', async () => {
-    const { get, clock } = await setup({ config: { openTtlMs: 5_000 } });
+    const { get, clock } = await setup({ config: { openRangeTtlMs: 5_000 } });
     const lastHour = `${AGG}?site_id=site-a&from=2025-03-31T08:00:00Z&to=2025-03-31T09:00:00Z`;
     await get(lastHour);
     clock.advance(6_000);

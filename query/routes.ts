@@ -1,46 +1,14 @@
-/**
- * The stats API over HTTP (Plausible Stats API v1 shapes). Thin: every decision is in the service.
- *
- *   GET /api/v1/stats/aggregate          ?site_id&period|from,to&date&timezone&metrics&compare
- *   GET /api/v1/stats/timeseries         ?site_id&period|from,to&date&timezone&metrics&interval
- *   GET /api/v1/stats/breakdown          ?site_id&period|from,to&date&timezone&metrics&property&limit&page
- *   GET /api/v1/stats/realtime/visitors  ?site_id
- *
- * Errors use the shared error body (core/errors.ts). Successful answers carry
- * `X-Almanac-Cache: hit|miss` and `Cache-Control: private, no-store` (the numbers are per key
- * holder; a shared proxy must not keep them).
- */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../core/errors.ts';
-import type { Endpoint } from './params.ts';
+/** Entry point for an app that only needs the routes: creates the service and mounts it. */
+import type { FastifyInstance } from 'fastify';
+import { addQueryRoutes } from './http.ts';
 import { createQueryService, type QueryConfig, type QueryDeps, type QueryService } from './service.ts';
 
-const ROUTES: Record<string, Endpoint> = {
-  '/api/v1/stats/aggregate': 'aggregate',
-  '/api/v1/stats/timeseries': 'timeseries',
-  '/api/v1/stats/breakdown': 'breakdown',
-  '/api/v1/stats/realtime/visitors': 'realtime_visitors',
-};
-
 /**
- * Registers the stats routes and returns the service behind them (to share its cache with other
- * callers, or to inspect it in tests).
+ * Registers the stats routes (see http.ts) and returns the service behind them, to share its
+ * cache with other callers or to inspect it in tests.
  */
 export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps, config: QueryConfig = {}): QueryService {
   const service = createQueryService(deps, config);
-  for (const [url, endpoint] of Object.entries(ROUTES)) {
-    app.get(url, async (request: FastifyRequest, reply: FastifyReply) => {
-      const outcome = await service.handle(endpoint, request.headers.authorization, request.query as Record<string, unknown>);
-      if ('ok' in outcome) {
-        if (outcome.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-        return reply.code(outcome.status).send(errorBody(outcome));
-      }
-      return reply
-        .header('X-Almanac-Cache', outcome.cache)
-        .header('Cache-Control', 'private, no-store')
-        .type('application/json; charset=utf-8')
-        .send(outcome.json);
-    });
-  }
+  addQueryRoutes(app, service);
   return service;
 }

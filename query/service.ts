@@ -7,7 +7,9 @@ import { ConfigError, reject, type Rejection } from '../core/errors.ts';
 import { estimateUnion } from '../core/hll.ts';
 import type { ApiKeyRecord, Cache, Registry, RollupStore, TrackingIdRecord } from '../core/ports.ts';
 import { MINUTE_MS } from '../core/time.ts';
+import type { FastifyInstance } from 'fastify';
 import { createAuth } from './auth.ts';
+import { addQueryRoutes } from './http.ts';
 import { cacheKey, createCacheAside, readDataVersion, type CacheStatus } from './cache-aside.ts';
 import { change, type Metric } from './metrics.ts';
 import { parseQuery, type BreakdownQuery, type Endpoint, type StatsQuery } from './params.ts';
@@ -26,9 +28,9 @@ export interface QueryDeps {
 
 export interface QueryConfig {
   /** TTL of answers whose range reaches into buckets still being written. Default 5_000 (5 s). */
-  openTtlMs?: number;
+  openRangeTtlMs?: number;
   /** TTL of answers over closed buckets only. Default 600_000 (10 min). */
-  closedTtlMs?: number;
+  closedRangeTtlMs?: number;
   /**
    * A bucket is closed once it ended this long ago: from then on the aggregator bumps the site's
    * data version when it writes to it (pipeline/aggregator.ts, LATE_AFTER_MS), so long TTLs are
@@ -51,8 +53,8 @@ export interface QueryConfig {
 export type ResolvedQueryConfig = Readonly<Required<QueryConfig>>;
 
 export const DEFAULT_QUERY_CONFIG: ResolvedQueryConfig = Object.freeze({
-  openTtlMs: 5_000, // 5 s
-  closedTtlMs: 600_000, // 10 min
+  openRangeTtlMs: 5_000, // 5 s
+  closedRangeTtlMs: 600_000, // 10 min
   closedAfterMs: 3_660_000, // 61 min
   authMemoMs: 10_000, // 10 s
   defaultTimezone: 'UTC',
@@ -70,6 +72,8 @@ export interface QueryAnswer {
 
 export interface QueryService {
   readonly config: ResolvedQueryConfig;
+  /** Adds the stats routes to an app (what registerQueryRoutes does with a service it creates). */
+  register(app: FastifyInstance): Promise<void>;
   /** The whole request: authenticate, parse, authorise, answer. What the routes call. */
   handle(endpoint: Endpoint, authorization: string | undefined, params: Record<string, unknown>): Promise<QueryAnswer | Rejection>;
   authenticate(authorization: string | undefined): Promise<ApiKeyRecord | Rejection>;
@@ -82,7 +86,7 @@ export interface QueryService {
 export function resolveQueryConfig(config: QueryConfig): ResolvedQueryConfig {
   const c = { ...DEFAULT_QUERY_CONFIG, ...stripUndefined(config) };
   const problems: string[] = [];
-  for (const k of ['openTtlMs', 'closedTtlMs', 'closedAfterMs', 'authMemoMs'] as const) {
+  for (const k of ['openRangeTtlMs', 'closedRangeTtlMs', 'closedAfterMs', 'authMemoMs'] as const) {
     if (!Number.isFinite(c[k]) || c[k] < 0) problems.push(`query.${k} must be a number of ms >= 0 (got ${c[k]})`);
   }
   for (const k of ['maxRangeDays', 'maxTimeseriesBuckets', 'defaultBreakdownLimit', 'maxBreakdownLimit'] as const) {
@@ -117,7 +121,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
     const compute = async () => JSON.stringify(await answer(plan, dataVersion ?? null));
     // Without a data version the key could outlive a late write: answer from the store, uncached.
     if (dataVersion === undefined) return { json: await compute(), cache: 'miss' };
-    const ttl = plan.range.to > at - cfg.closedAfterMs ? cfg.openTtlMs : cfg.closedTtlMs;
+    const ttl = plan.range.to > at - cfg.closedAfterMs ? cfg.openRangeTtlMs : cfg.closedRangeTtlMs;
     const result = await cached.get(cacheKey(plan.key, dataVersion), ttl, compute);
     if (plan.endpoint === 'breakdown') return { json: pageOf(result.value, plan.page, plan.limit), cache: result.cache };
     return { json: result.value, cache: result.cache };
@@ -163,7 +167,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
     }
   }
 
-  return {
+  const service: QueryService = {
     config: cfg,
     authenticate: auth.authenticate,
     authorize: auth.authorize,
@@ -178,7 +182,11 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
       if ('ok' in site) return site;
       return run(query);
     },
+    async register(app) {
+      addQueryRoutes(app, service);
+    },
   };
+  return service;
 }
 
 // ---------------------------------------------------------------- planning (pure)
