@@ -87,9 +87,13 @@ export async function runEmbeddedStorageBench(options: BenchOptions = {}): Promi
     record({ name: 'codec: v8.deserialize', value: rate(sample.length, () => ser.forEach((b) => v8.deserialize(b))), unit: 'events/s' });
 
     // ------------------------------------------------------------ event log append
-    for (const [clients, batch, windowMs] of [[1, 1, 0], [200, 1, 0], [200, 1, 2], [20, 100, 0], [20, 100, 2]] as const) {
-      const s = fresh({ groupCommitWindowMs: windowMs });
-      const count = clients === 1 ? Math.min(total, 5_000) : total;
+    const appendCases: [clients: number, batch: number, windowMs: number, synchronous: 'NORMAL' | 'FULL'][] = [
+      [1, 1, 0, 'NORMAL'], [200, 1, 0, 'NORMAL'], [200, 1, 2, 'NORMAL'], [20, 100, 0, 'NORMAL'], [20, 100, 2, 'NORMAL'],
+      [1, 1, 0, 'FULL'], [200, 1, 0, 'FULL'], [20, 100, 0, 'FULL'],
+    ];
+    for (const [clients, batch, windowMs, synchronous] of appendCases) {
+      const s = fresh({ groupCommitWindowMs: windowMs, synchronous });
+      const count = clients === 1 ? Math.min(total, synchronous === 'FULL' ? 500 : 5_000) : total;
       const data = events(count);
       const before = s.eventLog.commitStats;
       const t0 = performance.now();
@@ -104,7 +108,7 @@ export async function runEmbeddedStorageBench(options: BenchOptions = {}): Promi
       const seconds = (performance.now() - t0) / 1000;
       const after = s.eventLog.commitStats;
       record({
-        name: `log append: ${clients} concurrent appenders x ${batch} event(s), window ${windowMs} ms`,
+        name: `log append: ${clients} appenders x ${batch} event(s), window ${windowMs} ms, sync ${synchronous}`,
         value: count / seconds,
         unit: 'events/s',
         note: `${Math.round((after.items - before.items) / Math.max(1, after.commits - before.commits))} events/commit`,

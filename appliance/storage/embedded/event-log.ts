@@ -72,15 +72,14 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
 
   // The next offset is read inside the IMMEDIATE transaction that writes, so two processes
   // appending to the same file serialize on the write lock and offsets stay dense.
-  const appendTx = db.transaction((events: EnrichedEvent[]) => {
+  const appendTx = db.transaction((rows: { partition: number; payload: string }[]) => {
     const at = now();
     const next = new Map<number, number>();
-    for (const e of events) {
-      const p = partitionFor(e.trackingId, partitions);
-      let offset = next.get(p);
-      if (offset === undefined) offset = selectNext.get(p)!.next_offset;
-      insertRecord.run(p, offset, at, encodeEvent(e));
-      next.set(p, offset + 1);
+    for (const { partition, payload } of rows) {
+      let offset = next.get(partition);
+      if (offset === undefined) offset = selectNext.get(partition)!.next_offset;
+      insertRecord.run(partition, offset, at, payload);
+      next.set(partition, offset + 1);
     }
     for (const [p, offset] of next) updateNext.run(offset, p);
     return [...next.keys()];
@@ -90,9 +89,11 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
     windowMs: options.groupCommitWindowMs,
     maxItemsPerCommit: options.maxEventsPerCommit,
     write(events) {
+      // Encoded before taking the write lock, which other processes may be waiting for.
+      const rows = events.map((e) => ({ partition: partitionFor(e.trackingId, partitions), payload: encodeEvent(e) }));
       let touched: number[];
       try {
-        touched = appendTx.immediate(events);
+        touched = appendTx.immediate(rows);
       } catch (err) {
         throw new Error(`Could not append ${events.length} events to the event log: ${(err as Error).message}. ` +
           'If the file is busy, another process holds the write lock too long; if the disk is full, free space.', { cause: err });
@@ -220,8 +221,9 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
 
     async close() {
       if (closed) return;
-      await committer.flush();
+      // Closed first, so no append can slip in after the final flush and find the file gone.
       closed = true;
+      await committer.flush();
       await Promise.all([...activeGroups.values()].map((s) => s.stop()));
     },
   };
