@@ -99,6 +99,19 @@ describe('event log (embedded)', () => {
     }
   });
 
+  test('an append that cannot be stored fails alone, not the appends sharing its commit', async () => {
+    const s = openEmbeddedStorage({ path: file(), partitions: 1 });
+    try {
+      const [bad] = events('bad', 1);
+      (bad.props as Record<string, unknown>).n = 10n; // JSON cannot encode a BigInt
+      const results = await Promise.allSettled([s.eventLog.append(events('good', 1)), s.eventLog.append([bad]), s.eventLog.append(events('good', 1))]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(await s.eventLog.endOffsets(), [2]);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('close() writes appends still waiting for their commit', async () => {
     const f = file();
     const s = openEmbeddedStorage({ path: f, partitions: 1 });

@@ -2,7 +2,6 @@
  * The event log on SQLite: records per partition with dense offsets, appended by group commit,
  * consumed by groups that commit offsets in the same file.
  */
-import type { EnrichedEvent } from '../../../core/event.ts';
 import { partitionFor, type EventLog, type LogRecord, type SubscribeOptions, type Subscription } from '../../../core/ports.ts';
 import { DAY_MS } from '../../../core/time.ts';
 import type { SqliteDatabase } from './database.ts';
@@ -40,6 +39,11 @@ export interface EmbeddedEventLog extends EventLog {
 
 const TRIM_CHUNK = 10_000;
 
+interface AppendRow {
+  partition: number;
+  payload: string;
+}
+
 export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEventLogOptions): EmbeddedEventLog {
   const partitions = options.partitions;
   const now = options.now ?? Date.now;
@@ -72,7 +76,7 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
 
   // The next offset is read inside the IMMEDIATE transaction that writes, so two processes
   // appending to the same file serialize on the write lock and offsets stay dense.
-  const appendTx = db.transaction((rows: { partition: number; payload: string }[]) => {
+  const appendTx = db.transaction((rows: AppendRow[]) => {
     const at = now();
     const next = new Map<number, number>();
     for (const { partition, payload } of rows) {
@@ -85,17 +89,15 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
     return [...next.keys()];
   });
 
-  const committer: GroupCommitter<EnrichedEvent> = createGroupCommitter<EnrichedEvent>({
+  const committer: GroupCommitter<AppendRow> = createGroupCommitter<AppendRow>({
     windowMs: options.groupCommitWindowMs,
     maxItemsPerCommit: options.maxEventsPerCommit,
-    write(events) {
-      // Encoded before taking the write lock, which other processes may be waiting for.
-      const rows = events.map((e) => ({ partition: partitionFor(e.trackingId, partitions), payload: encodeEvent(e) }));
+    write(rows) {
       let touched: number[];
       try {
         touched = appendTx.immediate(rows);
       } catch (err) {
-        throw new Error(`Could not append ${events.length} events to the event log: ${(err as Error).message}. ` +
+        throw new Error(`Could not append ${rows.length} events to the event log: ${(err as Error).message}. ` +
           'If the file is busy, another process holds the write lock too long; if the disk is full, free space.', { cause: err });
       }
       for (const p of touched) for (const wake of listeners[p]) wake();
@@ -147,7 +149,15 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
 
     append(events) {
       if (closed) return Promise.reject(new Error('The event log is closed; the events were not appended. Open the storage again.'));
-      return committer.submit(events);
+      // Encoded here, in the caller's turn: an event that cannot be encoded fails only its own
+      // append, not the others sharing the commit, and the write lock is held for less time.
+      let rows: AppendRow[];
+      try {
+        rows = events.map((e) => ({ partition: partitionFor(e.trackingId, partitions), payload: encodeEvent(e) }));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return committer.submit(rows);
     },
 
     async subscribe(opts: SubscribeOptions) {
