@@ -103,10 +103,10 @@ export function eventLogContract(name: string, make: () => Promise<Harness<Event
       const ids = (await readToEnd(p, before)).filter((r) => r.event.trackingId === site).map((r) => r.event.eventId);
       assert.equal(ids.length, 60);
       assert.equal(new Set(ids).size, 60);
-      // Each append's own events stay in order and together.
+      // Each append's own events keep their order (appends racing each other may interleave).
       for (const b of batches) {
-        const at = ids.indexOf(b[0].eventId);
-        assert.deepEqual(ids.slice(at, at + 3), b.map((e) => e.eventId));
+        const positions = b.map((e) => ids.indexOf(e.eventId));
+        assert.deepEqual(positions, [...positions].sort((x, y) => x - y));
       }
     });
 
