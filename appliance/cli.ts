@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors.ts';
 import { createApiKey, createTenant, createTrackingId, UsageError } from './tenancy.ts';
 import { openRegistryOnly } from './profiles.ts';
 import { startAppliance } from './supervisor.ts';
-import { snippetFor } from '../collectors/tracker/snippet.ts';
+import { snippetFor } from '../collectors/index.ts';
 
 const HELP = `almanac — self-hosted analytics appliance
 
@@ -47,7 +47,16 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
 }
 
 async function start(config: Readonly<AlmanacConfig>): Promise<number> {
-  const appliance = await startAppliance(config, { log: (m) => process.stdout.write(`${m}\n`) });
+  let appliance;
+  try {
+    appliance = await startAppliance(config, { log: (m) => process.stdout.write(`${m}\n`) });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new UsageError(`Cannot listen on ${config.host}:${config.port} (${code}): another program uses that port. Choose another with ALMANAC_PORT or --port.`);
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stdout.write(`\n${signal}: stopping (finishing batches in flight)…\n`);

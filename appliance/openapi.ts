@@ -69,13 +69,13 @@ const acceptedBody = {
 const metricValue = {
   type: 'object',
   required: ['value'],
-  properties: { value: { type: 'number' }, change: { type: ['number', 'null'] } },
+  properties: { value: { type: ['number', 'object'] }, change: { type: ['number', 'null', 'object'] } },
 } as const;
 
 const errorResponses = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 
-const statsParams = [
+const baseStatsParams = [
   { name: 'site_id', in: 'query', required: true, schema: { type: 'string' }, description: 'Tracking ID.' },
   { name: 'period', in: 'query', schema: { type: 'string', enum: ['realtime', 'day', '7d', '30d', 'month', '6mo', '12mo', 'custom'] } },
   { name: 'date', in: 'query', schema: { type: 'string' }, description: 'YYYY-MM-DD, or YYYY-MM-DD,YYYY-MM-DD with period=custom.' },
@@ -83,8 +83,8 @@ const statsParams = [
   { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
   { name: 'timezone', in: 'query', schema: { type: 'string' }, description: 'IANA time zone, default UTC.' },
   { name: 'metrics', in: 'query', schema: { type: 'string' }, description: 'Comma-separated metrics.' },
-  { name: 'compare', in: 'query', schema: { type: 'string', enum: ['previous_period'] } },
 ];
+const statsParams = [...baseStatsParams, { name: 'compare', in: 'query', schema: { type: 'string', enum: ['previous_period'] } }];
 
 export function openApiDocument(serverUrl: string) {
   return {
@@ -108,12 +108,12 @@ export function openApiDocument(serverUrl: string) {
         Timeseries: {
           type: 'object',
           required: ['results'],
-          properties: { results: { type: 'array', items: { type: 'object', required: ['date'], properties: { date: { type: 'string' } }, additionalProperties: { type: ['number', 'string', 'null'] } } }, meta: { type: 'object' } },
+          properties: { results: { type: 'array', items: { type: 'object', required: ['date'], properties: { date: { type: 'string' } }, additionalProperties: { type: ['number', 'string', 'null', 'object'] } } }, meta: { type: 'object' } },
         },
         Breakdown: {
           type: 'object',
           required: ['results'],
-          properties: { results: { type: 'array', items: { type: 'object', additionalProperties: { type: ['number', 'string', 'null'] } } }, meta: { type: 'object' } },
+          properties: { results: { type: 'array', items: { type: 'object', additionalProperties: { type: ['number', 'string', 'null', 'object'] } } }, meta: { type: 'object' } },
         },
         Realtime: { type: ['integer', 'object'] },
       },
@@ -151,13 +151,13 @@ export function openApiDocument(serverUrl: string) {
         get: { summary: 'Headline figures over a period.', security: [{ apiKey: [] }], parameters: statsParams, responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/Aggregate' } } } }, ...errorResponses(400, 401, 403, 404) } },
       },
       '/api/v1/stats/timeseries': {
-        get: { summary: 'Metrics per interval.', security: [{ apiKey: [] }], parameters: [...statsParams, { name: 'interval', in: 'query', schema: { type: 'string', enum: ['minute', 'hour', 'day', 'month'] } }], responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/Timeseries' } } } }, ...errorResponses(400, 401, 403, 404) } },
+        get: { summary: 'Metrics per interval.', security: [{ apiKey: [] }], parameters: [...baseStatsParams, { name: 'interval', in: 'query', schema: { type: 'string', enum: ['minute', 'hour', 'day', 'month'] } }], responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/Timeseries' } } } }, ...errorResponses(400, 401, 403, 404) } },
       },
       '/api/v1/stats/breakdown': {
         get: {
           summary: 'Metrics per value of one dimension.',
           security: [{ apiKey: [] }],
-          parameters: [...statsParams, { name: 'property', in: 'query', required: true, schema: { type: 'string', enum: [...DIMENSIONS] } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'page', in: 'query', schema: { type: 'integer' } }],
+          parameters: [...baseStatsParams, { name: 'property', in: 'query', required: true, schema: { type: 'string', enum: [...DIMENSIONS] } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'page', in: 'query', schema: { type: 'integer' } }],
           responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/Breakdown' } } } }, ...errorResponses(400, 401, 403, 404) },
         },
       },

@@ -12,7 +12,7 @@ import { startAggregator, type Aggregator } from '../pipeline/aggregator.ts';
 import { startMaintenance } from '../pipeline/maintenance.ts';
 import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
 import { buildHttpServer } from './http-server.ts';
-import { snippetFor } from '../collectors/tracker/snippet.ts';
+import { snippetFor } from '../collectors/index.ts';
 
 export interface RunningAppliance {
   url: string;

@@ -18,7 +18,7 @@
  */
 import type { Cache, EventLog, LogBatch, LogRecord, RollupStore, Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
-import { HOUR_MS } from '../core/time.ts';
+import { GRANULARITY_MS, HOUR_MS } from '../core/time.ts';
 import { RollupState, type RollupOptions } from './rollup/index.ts';
 
 export const AGGREGATOR_GROUP = 'almanac-aggregator';
@@ -57,8 +57,8 @@ export interface Aggregator {
   onShutdown(): Promise<void>;
 }
 
-/** Buckets ending this long before now are "closed": writing to them bumps the site's data version. */
-const LATE_AFTER_MS = HOUR_MS + 60_000;
+/** Buckets that ended more than this before now are "closed": writing to them bumps the site's data version. */
+const CLOSED_AFTER_MS = 60_000;
 const MAX_BACKOFF_MS = 10_000;
 
 export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
@@ -111,7 +111,11 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
       if ((stats.newestEventTs[e.trackingId] ?? 0) < e.ts) stats.newestEventTs[e.trackingId] = e.ts;
     }
     // Late events change closed buckets that queries cache for long: bump the site's data version.
-    const lateSites = new Set(dirty.buckets.filter((b) => b.granularity !== 'minute' && b.start + LATE_AFTER_MS < at).map((b) => b.trackingId));
+    const lateSites = new Set(
+      dirty.buckets
+        .filter((b) => b.granularity !== 'minute' && b.start + GRANULARITY_MS[b.granularity] + CLOSED_AFTER_MS < at)
+        .map((b) => b.trackingId),
+    );
     for (const site of lateSites) await deps.cache.incr(`dv:${site}`).catch(() => {});
 
     if (at - work.lastEvictAt > 60_000) {
