@@ -59,7 +59,7 @@ describe('aggregate', () => {
   test('the same date in UTC is a different day', async () => {
     const { get } = await setup();
     const r = await get(`${AGG}?site_id=site-a&period=day&date=2025-03-30&metrics=visitors,pageviews,revenue`);
-    assert.deepEqual(r.body.results, { visitors: { value: 2 }, pageviews: { value: 2 }, revenue: { value: { EUR: 1999 } } });
+    assert.deepEqual(r.body.results, { visitors: { value: 2 }, pageviews: { value: 2 }, revenue: { value: { EUR: 19.99 } } });
   });
 
   test('day rows and hour rows give the same totals (UTC reads days, Berlin mixes)', async () => {
@@ -119,7 +119,7 @@ describe('timeseries', () => {
     assert.deepEqual(r.body.results.slice(-3), [
       { date: '2025-03-29T00:00:00+01:00', visitors: 1, revenue: {} },
       { date: '2025-03-30T00:00:00+01:00', visitors: 2, revenue: {} },
-      { date: '2025-03-31T00:00:00+02:00', visitors: 3, revenue: { EUR: 1999 } },
+      { date: '2025-03-31T00:00:00+02:00', visitors: 3, revenue: { EUR: 19.99 } },
     ]);
     assert.deepEqual(r.body.results[0], { date: '2025-03-25T00:00:00+01:00', visitors: 0, revenue: {} });
   });
@@ -163,7 +163,7 @@ describe('breakdown', () => {
     assert.deepEqual(r.body.results, [
       { source: 'google', conversions: 0, revenue: {} },
       { source: '(none)', conversions: 0, revenue: {} },
-      { source: 'news', conversions: 1, revenue: { EUR: 1999 } },
+      { source: 'news', conversions: 1, revenue: { EUR: 19.99 } },
     ]);
   });
 });

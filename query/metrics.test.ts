@@ -21,7 +21,7 @@ describe('metrics', () => {
       views_per_visit: 2.33, // 7 / 3
       bounce_rate: 67, // 2 of 3 visits, whole percent
       visit_duration: 30, // 90 s over 3 visits
-      events: 1, conversions: 1, revenue: { EUR: 1300, USD: 100 },
+      events: 1, conversions: 1, revenue: { EUR: 13, USD: 1 },
     });
   });
 

@@ -3,12 +3,13 @@
  *
  * Units follow Plausible's Stats API so its users read the numbers the same way:
  * bounce_rate in whole percent, visit_duration in whole seconds, views_per_visit to 2 decimals.
- * revenue is an object of ISO currency -> amount in minor units (cents), because amounts in
- * different currencies cannot be added.
+ * revenue is an object of ISO currency -> amount in the currency's major unit (12.5 EUR), because
+ * amounts in different currencies cannot be added. (The rollups keep exact minor units.)
  */
 import type { Counters, RollupRow, SketchBytes } from '../core/rollup.ts';
 import { emptyCounters } from '../core/rollup.ts';
 import { avgVisitDurationMs, bounceRate, viewsPerVisit } from '../pipeline/rollup/counters.ts';
+import { fromMinorUnits } from '../pipeline/rollup/labels.ts';
 
 export const METRICS = [
   'visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events', 'conversions', 'revenue',
@@ -59,7 +60,7 @@ function metricValue(m: Metric, c: Counters, visitors: () => number): MetricValu
     case 'pageviews': return c.pageviews;
     case 'events': return c.events;
     case 'conversions': return c.conversions;
-    case 'revenue': return { ...c.revenue };
+    case 'revenue': return Object.fromEntries(Object.entries(c.revenue).map(([currency, minor]) => [currency, fromMinorUnits(minor)]));
     // The definitions (and "0 when there were no visits") are the pipeline's; only units are ours.
     case 'views_per_visit': return round(viewsPerVisit(c), 2);
     case 'bounce_rate': return Math.round(bounceRate(c) * 100);
