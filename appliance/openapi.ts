@@ -134,7 +134,7 @@ export function openApiDocument(serverUrl: string) {
           requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ type: 'array', items: { $ref: '#/components/schemas/Event' }, maxItems: 500 }, { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/Event' } } } }] } } } },
           responses: {
             '202': { description: 'Accepted (some may be rejected)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } },
-            '400': { description: 'All rejected, or malformed', content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/Accepted' }, { $ref: '#/components/schemas/Error' }] } } } },
+            '400': { description: 'All rejected, or malformed', content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/Accepted' }, { $ref: '#/components/schemas/Error' }] } } } },
             ...errorResponses(401, 403, 413, 415, 429, 503),
           },
         },
