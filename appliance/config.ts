@@ -34,6 +34,8 @@ export interface AlmanacConfig {
     /** Client duplicates (same eventId) are counted once within this window. */
     dedupWindowHours: number; // 48 h
     logRetentionHours: number; // 168 h
+    /** Embedded profile: run archiver and aggregator in a worker thread, on a second core. */
+    thread: boolean;
   };
   query: {
     openRangeTtlMs: number; // 5 s
@@ -95,6 +97,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       batchSize: read.int('ALMANAC_AGGREGATOR_BATCH', 5000, 1, 100_000),
       dedupWindowHours: read.int('ALMANAC_DEDUP_WINDOW_HOURS', 48, 24, 24 * 30),
       logRetentionHours: read.int('ALMANAC_LOG_RETENTION_HOURS', 168, 1, 24 * 365),
+      thread: read.bool('ALMANAC_PIPELINE_THREAD', true),
     },
     query: {
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),

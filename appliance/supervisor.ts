@@ -12,6 +12,7 @@ import { startAggregator, type Aggregator } from '../pipeline/aggregator.ts';
 import { startMaintenance } from '../pipeline/maintenance.ts';
 import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
 import { buildHttpServer } from './http-server.ts';
+import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
 
 export interface RunningAppliance {
@@ -41,22 +42,29 @@ export async function startAppliance(
   try {
     const firstStart = await ensureFirstTenant(storage.registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
 
-    if (has('archiver')) {
-      services.push(await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log }));
-      ready.set('archiver', true);
-    }
     let aggregator: Aggregator | undefined;
-    if (has('aggregator')) {
-      aggregator = await startAggregator(
-        { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log },
-        { ...config.pipeline, logicVersion: LOGIC_VERSION },
-      );
+    if (config.profile === 'embedded' && config.pipeline.thread && has('archiver') && has('aggregator')) {
+      aggregator = await startPipelineThread(config, { cache: storage.cache, log });
       services.push(aggregator);
-      services.push(startMaintenance(
-        { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, log },
-        { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },
-      ));
+      ready.set('archiver', true);
       ready.set('aggregator', true);
+    } else {
+      if (has('archiver')) {
+        services.push(await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log }));
+        ready.set('archiver', true);
+      }
+      if (has('aggregator')) {
+        aggregator = await startAggregator(
+          { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log },
+          { ...config.pipeline, logicVersion: LOGIC_VERSION },
+        );
+        services.push(aggregator);
+        services.push(startMaintenance(
+          { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, log },
+          { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },
+        ));
+        ready.set('aggregator', true);
+      }
     }
 
     const http = await buildHttpServer(config, { storage, aggregator, ready, log });

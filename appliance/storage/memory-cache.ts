@@ -37,7 +37,8 @@ export function createMemoryCache(options: MemoryCacheOptions): Cache {
       const n = current === undefined ? 0 : Number(current);
       if (!Number.isSafeInteger(n)) throw new Error(`Cannot increment cache key '${key}': it holds '${current}', not an integer.`);
       // Like Redis INCR: a counter keeps the TTL it had (none when incr created it).
-      const remaining = current === undefined ? 0 : lru.getRemainingTTL(key);
+      // (getRemainingTTL is Infinity for an entry without TTL; ttl 0 below means none.)
+      const remaining = current === undefined ? Infinity : lru.getRemainingTTL(key);
       lru.set(key, String(n + 1), { ttl: Number.isFinite(remaining) ? Math.max(1, remaining) : 0 });
       return n + 1;
     },

@@ -47,6 +47,16 @@ export function cacheContract(name: string, make: () => Promise<Harness<Cache>>)
       assert.equal(await cache.get(key), '52');
     });
 
+    // Regression: the memory cache gave counters created by incr a TTL of 1 ms, so a site's data
+    // version vanished at once and long-cached query answers were never invalidated.
+    test('a counter created by incr does not expire', async () => {
+      const key = unique('dv');
+      await cache.incr(key);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await cache.get(key), '1');
+      assert.equal(await cache.incr(key), 2);
+    });
+
     test('setIfAbsent keeps an existing value and returns it', async () => {
       const key = unique('once');
       assert.equal(await cache.setIfAbsent(key, 'first', 60_000), 'first');
