@@ -31,6 +31,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   const { storage } = deps;
   const app = Fastify({ logger: false, trustProxy: config.collector.trustProxy, bodyLimit: config.collector.maxBodyBytes });
   const stops: (() => Promise<void>)[] = [];
+  let ingestCounters: (() => unknown) | undefined;
 
   app.get('/healthz', async (_req, reply) => {
     const services = await storage.ping().catch(() => ({}) as Record<string, boolean>);
@@ -49,6 +50,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     );
     await collector.register(app);
     stops.push(() => collector.stop());
+    ingestCounters = () => collector.counters.snapshot();
   }
 
   if (config.roles.includes('query')) {
@@ -74,6 +76,8 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
         partitions: storage.eventLog.partitions,
         aggregatorLag: end.map((e, i) => e - (committed[i] ?? 0)),
         aggregator: deps.aggregator?.stats() ?? null,
+        /** Since this process started, per tracking ID: accepted, rejected:<code>, bot:<reason>, duplicate. */
+        ingest: ingestCounters?.() ?? null,
       };
     });
   }

@@ -17,13 +17,13 @@ const log = (message: string) => send({ type: 'log', message });
 
 try {
   // Appends come from the other thread, so there is no in-process wake-up: poll often instead.
-  const storage = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions, pollIntervalMs: 20, onError: (e, where) => log(`${where}: ${(e as Error).message}`) });
+  const storage = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions, logRetentionMs: config.pipeline.logRetentionHours * 3_600_000, pollIntervalMs: 20, onError: (e, where) => log(`${where}: ${(e as Error).message}`) });
   // Data-version bumps must reach the query cache in the main thread.
   const cache: Cache = { ...storage.cache, incr: async (key) => { send({ type: 'incr', key }); return 0; } };
   const archiver = await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log });
   const aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache, log }, { ...config.pipeline, logicVersion: LOGIC_VERSION });
   const maintenance = startMaintenance(
-    { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, log },
+    { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, trimLog: () => storage.eventLog.trim(), log },
     { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },
   );
   const timer = setInterval(() => send({ type: 'stats', stats: aggregator.stats() }), 100);

@@ -17,6 +17,8 @@ export interface Storage {
   registry: Registry;
   cache: Cache;
   rateLimiter: RateLimiter;
+  /** Embedded log only: drops records every group processed and past retention (Kafka has its own retention). */
+  trimLog?: () => Promise<number>;
   /** Round-trip checks per service, for /healthz. */
   ping(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -32,7 +34,7 @@ export async function openStorage(config: Readonly<AlmanacConfig>): Promise<Stor
     return openClusterStorage(config);
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const s = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions });
+  const s = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions, logRetentionMs: config.pipeline.logRetentionHours * 3_600_000 });
   return {
     eventLog: s.eventLog,
     archive: s.archive,
@@ -40,6 +42,7 @@ export async function openStorage(config: Readonly<AlmanacConfig>): Promise<Stor
     registry: s.registry,
     cache: s.cache,
     rateLimiter: createLocalRateLimiter(),
+    trimLog: () => s.eventLog.trim(),
     ping: async () => ({ sqlite: (await s.registry.listTenants().then(() => true, () => false)) }),
     close: () => s.close(),
   };

@@ -60,7 +60,7 @@ export async function startAppliance(
         );
         services.push(aggregator);
         services.push(startMaintenance(
-          { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, log },
+          { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, trimLog: storage.trimLog, log },
           { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },
         ));
         ready.set('aggregator', true);

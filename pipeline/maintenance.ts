@@ -10,6 +10,8 @@ export interface MaintenanceDeps {
   rollups: RollupStore;
   archive: RawArchive;
   registry: Registry;
+  /** Drops event-log records every consumer group has processed and that are past retention (embedded log). */
+  trimLog?: () => Promise<number>;
   now?: () => number;
   log?: (message: string) => void;
 }
@@ -21,7 +23,7 @@ export interface MaintenanceConfig {
   intervalMs: number;
 }
 
-export async function runMaintenanceOnce(deps: MaintenanceDeps, config: MaintenanceConfig): Promise<{ deletedRawEvents: number }> {
+export async function runMaintenanceOnce(deps: MaintenanceDeps, config: MaintenanceConfig): Promise<{ deletedRawEvents: number; trimmedLogRecords: number }> {
   const now = (deps.now ?? Date.now)();
   // A session can still grow while late events may arrive for it, so keep it as long as
   // the collector accepts events that old.
@@ -33,7 +35,8 @@ export async function runMaintenanceOnce(deps: MaintenanceDeps, config: Maintena
     if (!tenant) continue;
     deletedRawEvents += await deps.archive.deleteBefore(site.id, now - tenant.retentionDays * DAY_MS);
   }
-  return { deletedRawEvents };
+  const trimmedLogRecords = deps.trimLog ? await deps.trimLog() : 0;
+  return { deletedRawEvents, trimmedLogRecords };
 }
 
 export function startMaintenance(deps: MaintenanceDeps, config: MaintenanceConfig): { id: 'maintenance'; onShutdown(): Promise<void> } {
