@@ -81,6 +81,8 @@ export interface CassandraRollupStore extends RollupStore {
 interface Statement {
   query: string;
   params: unknown[];
+  /** The Cassandra partition the statement writes (statements of one partition can share a batch). */
+  key?: string;
 }
 
 type Row = cassandra.types.Row;
@@ -197,12 +199,34 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
 
   async function clearPending(partition: number, pendingTs: number): Promise<void> {
     // Later than the commit's own cells, earlier than the next commit's (lastTs is pendingTs + 1).
-    await client.execute(Q.clearPending, [partition], { timestamp: pendingTs + 1 });
-    await client.execute(Q.deletePending, [partition, pendingTs], { timestamp: pendingTs + 1 });
+    await Promise.all([
+      client.execute(Q.clearPending, [partition], { timestamp: pendingTs + 1 }),
+      client.execute(Q.deletePending, [partition, pendingTs], { timestamp: pendingTs + 1 }),
+    ]);
   }
 
+  /**
+   * Applies statements in any order (each is an idempotent overwrite with the commit's timestamp).
+   * Statements for the same Cassandra partition go as one unlogged single-partition batch: atomic
+   * for that partition, one request, and exempt from the batch size limit (which only applies to
+   * batches spanning partitions).
+   */
   async function applyAll(statements: Statement[], timestamp: number): Promise<void> {
-    await mapLimit(statements, concurrency * 2, (s) => client.execute(s.query, s.params, { timestamp }));
+    const groups = new Map<string, Statement[]>();
+    const singles: Statement[][] = [];
+    for (const s of statements) {
+      if (s.key === undefined) {
+        singles.push([s]);
+        continue;
+      }
+      const g = groups.get(s.key);
+      if (g) g.push(s);
+      else groups.set(s.key, [s]);
+    }
+    await mapLimit([...groups.values(), ...singles], concurrency * 2, (g) =>
+      g.length === 1
+        ? client.execute(g[0].query, g[0].params, { timestamp })
+        : client.batch(g, { prepare: true, logged: false, timestamp }));
   }
 
   // ---------------------------------------------------------------- statements of a commit
@@ -212,9 +236,11 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     for (const b of w.buckets) {
       const period = periodOf(b.granularity, b.start);
       const hasBreakdowns = b.granularity !== 'minute' || b.breakdowns.length > 0;
+      const key = `${b.trackingId}\u0000${b.granularity}\u0000${period}`;
       out.push({
         query: Q.insertTotals,
         params: [b.trackingId, b.granularity, period, b.start, b.logicVersion, hasBreakdowns, ...counterParams(b.totals)],
+        key: `t\u0000${key}`,
       });
       if (!hasBreakdowns) continue;
       // Every dimension gets its row, empty ones too: that is what removes a previous version's values.
@@ -225,7 +251,7 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
         else byDimension.set(r.dimension, [r]);
       }
       for (const [dimension, rows] of byDimension) {
-        out.push({ query: Q.insertBreakdown, params: [b.trackingId, b.granularity, period, dimension, b.start, encodeBreakdownRows(rows)] });
+        out.push({ query: Q.insertBreakdown, params: [b.trackingId, b.granularity, period, dimension, b.start, encodeBreakdownRows(rows)], key: `b\u0000${key}` });
       }
     }
     for (const s of w.sessions) out.push({ query: Q.insertSession, params: sessionParams(s) });
@@ -237,8 +263,8 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     for (const [kind, groups, ttl] of [['seen', seenByHour, seenTtl + 3600], ['session', sessionsByHour, 0]] as const) {
       for (const [hour, entries] of groups) {
         // TTL 0 is "no TTL".
-        out.push({ query: Q.insertExpiry, params: [kind, hour, w.partition, ts, JSON.stringify(entries), ttl] });
-        out.push({ query: Q.insertExpiryHour, params: [kind, hour] });
+        out.push({ query: Q.insertExpiry, params: [kind, hour, w.partition, ts, JSON.stringify(entries), ttl], key: `x\u0000${kind}\u0000${hour}` });
+        out.push({ query: Q.insertExpiryHour, params: [kind, hour], key: `h\u0000${kind}` });
       }
     }
     return out;
