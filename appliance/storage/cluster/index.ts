@@ -202,6 +202,11 @@ async function openCassandra(
     await client.connect();
   } catch (err) {
     await client.shutdown().catch(() => {});
+    // NoHostAvailableError: one line per host instead of the inspected inner errors.
+    const inner = (err as { innerErrors?: Record<string, Error> }).innerErrors;
+    if (inner && Object.keys(inner).length > 0) {
+      throw new Error(Object.entries(inner).map(([host, e]) => `${host}: ${e?.message ?? String(e)}`).join('; '), { cause: err });
+    }
     throw err;
   }
   try {

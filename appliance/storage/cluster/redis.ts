@@ -54,10 +54,12 @@ export async function openRedis(options: RedisConnectionOptions): Promise<RedisC
   };
   const client = new Redis(options.url, { ...common, connectionName: 'almanac' });
   const subscriber = new Redis(options.url, { ...common, connectionName: 'almanac-sub', commandTimeout: undefined });
+  let lastError: Error | undefined;
   for (const [name, c] of [['commands', client], ['pub/sub', subscriber]] as const) {
     let down = false;
     // Without an 'error' listener ioredis prints every failed reconnect attempt.
     c.on('error', (err: Error) => {
+      lastError = err;
       if (!down) log(`redis (${name}) unavailable: ${err.message}; working without it until it is back`);
       down = true;
     });
@@ -71,7 +73,8 @@ export async function openRedis(options: RedisConnectionOptions): Promise<RedisC
   } catch (err) {
     client.disconnect();
     subscriber.disconnect();
-    throw err;
+    // connect() rejects with "Connection is closed."; the socket error says why.
+    throw lastError ?? err;
   }
   return {
     client,
