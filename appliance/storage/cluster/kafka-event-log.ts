@@ -48,6 +48,8 @@ export interface KafkaEventLogOptions {
   appendTimeoutMs?: number;
   /** Longest a consumer's fetch waits for new records (also bounds how long stop() waits). Default 500 ms. */
   fetchMaxWaitMs?: number;
+  /** A member that has not heartbeated for this long loses its partitions. Default 30 000 ms (the broker allows 6 000+). */
+  sessionTimeoutMs?: number;
   /** Partitions one subscriber processes in parallel (each partition stays serial). Default: all. */
   partitionsConsumedConcurrently?: number;
   /** retention.ms of the topic when this creates it. Default 7 days. */
@@ -199,7 +201,7 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     const consumer: Consumer = kafka.consumer({
       groupId: opts.group,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: options.fetchMaxWaitMs ?? 500,
@@ -250,6 +252,11 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
         const chunk = records.slice(i, i + maxBatch);
         let backoff = 200;
         for (;;) {
+          // kafkajs heartbeats only when asked. The aggregator's onBatch may retry for as long as
+          // Cassandra is down; without heartbeats the session would time out and the partition
+          // would get a second owner while this one is still working on it. (heartbeat() sends
+          // at most one per heartbeatInterval; a rebalance it reports is picked up after the batch.)
+          const ticker = setInterval(() => void heartbeat().catch(() => {}), 1000);
           try {
             await opts.onBatch({ partition, records: chunk });
             break;
@@ -266,6 +273,8 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
             await heartbeat();
             if (!isRunning() || isStale()) return;
             backoff = Math.min(backoff * 2, MAX_RETRY_BACKOFF_MS);
+          } finally {
+            clearInterval(ticker);
           }
         }
         resolveOffset(String(chunk[chunk.length - 1].offset));

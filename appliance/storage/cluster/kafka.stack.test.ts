@@ -45,6 +45,47 @@ describe('Kafka event log (stack)', { skip: brokers.length === 0 && 'needs the n
     assert.deepEqual(after.map((a, p) => a - before[p]), expected);
   });
 
+  test('a batch that outlasts the session timeout keeps its partition: a member joining meanwhile does not get it too', { timeout: 120_000 }, async () => {
+    const slowTopic = `almanac.test.${randomUUID().slice(0, 8)}`;
+    const slowLog = await openKafkaEventLog({ brokers, partitions: 3, topic: slowTopic, sessionTimeoutMs: 6000, log: () => {} });
+    const group = `slow-${randomUUID().slice(0, 8)}`;
+    const site = `slow-site-${randomUUID().slice(0, 6)}`;
+    const seenByA: number[] = [];
+    const seenByB: number[] = [];
+    let slowStarted = false;
+    let slowDone = false;
+    try {
+      const a = await slowLog.subscribe({
+        group,
+        async onBatch(batch) {
+          const mine = batch.records.filter((r) => r.event.trackingId === site);
+          if (mine.length === 0) return;
+          seenByA.push(...mine.map((r) => r.offset));
+          slowStarted = true;
+          await new Promise((r) => setTimeout(r, 10_000)); // longer than the 6 s session timeout
+          slowDone = true;
+        },
+      });
+      await slowLog.append([makeEvent({ trackingId: site })]);
+      while (!slowStarted) await new Promise((r) => setTimeout(r, 20));
+      // B joins while A is inside its slow batch. The rebalance waits for A to finish it.
+      const b = await slowLog.subscribe({
+        group,
+        async onBatch(batch) {
+          seenByB.push(...batch.records.filter((r) => r.event.trackingId === site).map((r) => r.offset));
+        },
+      });
+      assert.ok(slowDone, 'B joined only after A finished (and committed) its batch');
+      await new Promise((r) => setTimeout(r, 2000));
+      await Promise.all([a.stop(), b.stop()]);
+      assert.equal(seenByA.length, 1);
+      assert.deepEqual(seenByB, [], 'the slow batch was not delivered to a second member');
+    } finally {
+      await slowLog.close();
+      await deleteKafkaTopic(brokers, slowTopic);
+    }
+  });
+
   test('append rejects within a few seconds while Kafka is stopped, and works again after it restarts', { timeout: 240_000 }, async (t) => {
     await log.append([makeEvent({ trackingId: 'kafka-before-stop' })]);
     try {
