@@ -36,8 +36,10 @@ export interface KafkaEventLogOptions {
   topic?: string;
   clientId?: string;
   /**
-   * Default 'none': measured on the 2-core stack, gzip cost more producer CPU than it saved
-   * (see the README section of index.ts). lz4/snappy need codecs kafkajs does not bundle.
+   * Default 'none'. Measured on the 2-core stack (bench.ts, batches of 100, acks -1): none
+   * 55k events/s vs gzip 39k with 16 appends in flight, 16k vs 11k with one; the CPU, not
+   * the loopback network, is the limit there. gzip may pay off across a real network.
+   * lz4/snappy need codecs kafkajs does not bundle.
    */
   compression?: 'gzip' | 'none';
   /** How long an append waits for others to share its produce request. Default 2 ms. */

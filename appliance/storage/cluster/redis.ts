@@ -24,7 +24,7 @@ export interface RedisConnectionOptions {
   url: string;
   /** Prefix of every key Almanac writes. Default `almanac:`. */
   keyPrefix?: string;
-  /** A command that gets no answer within this time fails. Default 1000 ms. */
+  /** A command that gets no answer within this time fails (and the limiter falls back). Default 500 ms. */
   commandTimeoutMs?: number;
   /** Connection state changes (down / back). Default: none. */
   log?: (message: string) => void;
@@ -48,7 +48,7 @@ export async function openRedis(options: RedisConnectionOptions): Promise<RedisC
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: options.commandTimeoutMs ?? 1000,
+    commandTimeout: options.commandTimeoutMs ?? 500,
     // Reconnect forever in the background, at most every 2 s.
     retryStrategy: (times: number) => Math.min(100 * times, 2000),
   };
