@@ -42,6 +42,8 @@ export interface AlmanacConfig {
     closedRangeTtlMs: number; // 10 min
   };
   cluster: {
+    /** Names the Kafka topic (<ns>.events), the Cassandra keyspace (<ns>) and the Redis key prefix (<ns>:). */
+    namespace: string;
     kafkaBrokers: string[];
     mongoUrl: string;
     cassandraContactPoints: string[];
@@ -104,6 +106,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       closedRangeTtlMs: read.int('ALMANAC_CACHE_CLOSED_TTL_MS', 600_000, 0, 86_400_000),
     },
     cluster: {
+      namespace: read.pattern('ALMANAC_NAMESPACE', /^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _, starting with a letter (at most 40)', 'almanac'),
       kafkaBrokers: read.list('ALMANAC_KAFKA_BROKERS', null, ['127.0.0.1:19092']),
       mongoUrl: read.string('ALMANAC_MONGO_URL', 'mongodb://127.0.0.1:27018/almanac'),
       cassandraContactPoints: read.list('ALMANAC_CASSANDRA_CONTACT_POINTS', null, ['127.0.0.1:19042']),
@@ -139,6 +142,14 @@ class Reader {
       return fallback;
     }
     return n;
+  }
+
+  pattern(name: string, re: RegExp, what: string, fallback: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (re.test(v)) return v;
+    this.problems.push(`${name} must be ${what}, got "${v}"`);
+    return fallback;
   }
 
   bool(name: string, fallback: boolean): boolean {

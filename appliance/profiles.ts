@@ -9,6 +9,7 @@ import type { AlmanacConfig } from './config.ts';
 import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../core/ports.ts';
 import { openEmbeddedStorage } from './storage/embedded/index.ts';
 import { createLocalRateLimiter } from '../collectors/rate-limit.ts';
+import type { NodeLiveness } from './storage/cluster/redis.ts';
 
 export interface Storage {
   eventLog: EventLog;
@@ -19,6 +20,8 @@ export interface Storage {
   rateLimiter: RateLimiter;
   /** Embedded log only: drops records every group processed and past retention (Kafka has its own retention). */
   trimLog?: () => Promise<number>;
+  /** Cluster only: which appliance nodes are alive (Redis keys with a TTL). */
+  nodes?: NodeLiveness;
   /** Round-trip checks per service, for /healthz. */
   ping(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
@@ -31,7 +34,9 @@ export function sqlitePath(config: Pick<AlmanacConfig, 'dataDir'>): string {
 export async function openStorage(config: Readonly<AlmanacConfig>): Promise<Storage> {
   if (config.profile === 'cluster') {
     const { openClusterStorage } = await import('./storage/cluster/index.ts');
-    return openClusterStorage(config);
+    const ns = config.cluster.namespace;
+    // The default namespace keeps the adapters' historical names (topic almanac.events, keyspace almanac).
+    return openClusterStorage(config, { topic: `${ns}.events`, keyspace: ns, redisKeyPrefix: `${ns}:` });
   }
   mkdirSync(config.dataDir, { recursive: true });
   const s = openEmbeddedStorage({ path: sqlitePath(config), partitions: config.partitions, logRetentionMs: config.pipeline.logRetentionHours * 3_600_000 });

@@ -14,6 +14,8 @@ import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
 import { buildHttpServer } from './http-server.ts';
 import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import path from 'node:path';
 
 export interface RunningAppliance {
   url: string;
@@ -40,7 +42,11 @@ export async function startAppliance(
   const storage = await openStorage(config);
   services.push({ id: 'storage', onShutdown: () => storage.close() });
   try {
-    const firstStart = await ensureFirstTenant(storage.registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
+    // Only a node with the admin role bootstraps, so that roles started as separate processes
+    // against one cluster do not each create a first tenant.
+    const firstStart: FirstStartResult = has('admin')
+      ? await ensureFirstTenant(storage.registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor })
+      : { created: false, credentialsPath: path.join(config.dataDir, 'credentials.json') };
 
     let aggregator: Aggregator | undefined;
     if (config.profile === 'embedded' && config.pipeline.thread && has('archiver') && has('aggregator')) {
@@ -66,6 +72,8 @@ export async function startAppliance(
         ready.set('aggregator', true);
       }
     }
+
+    if (storage.nodes) services.push(startHeartbeat(storage.nodes, config, log));
 
     const http = await buildHttpServer(config, { storage, aggregator, ready, log });
     services.push(http);
