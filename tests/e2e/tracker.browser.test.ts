@@ -6,6 +6,13 @@
  * is a real cross-origin request and the tracking IDs' allowed origins are enforced for real.
  * The browser is made to look like a person's (navigator.webdriver false, a non-headless user
  * agent): the tracker ignores automated browsers and the collector drops HeadlessChrome as a bot.
+ *
+ * Covered: pageviews on load and on history.pushState, a custom event with props and revenue,
+ * file-download and outbound-link clicks (the latter while the page unloads), a call queued by
+ * the stub before the tracker loaded; an origin the tracking ID does not allow (beacon and fetch
+ * both refused, nothing counted); Do-Not-Track; the fetch keepalive fallback; a plain-http named
+ * host (no crypto.randomUUID) and 127.0.0.1 without data-allow-localhost. Screenshots go to
+ * artifacts/tracker-*.png.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,13 +42,15 @@ before(async () => {
   // this range does not split when the test runs across midnight UTC.
   const hour = Math.floor(start / HOUR_MS) * HOUR_MS;
   range = `from=${new Date(hour - HOUR_MS).toISOString()}&to=${new Date(hour + 3 * HOUR_MS).toISOString()}`;
-  [t, browser, site, otherSite] = await Promise.all([
-    startTestAppliance(),
+  // allSettled: whatever did start is closed by after(), even when something else failed.
+  const started = await Promise.allSettled([
+    startTestAppliance().then((v) => (t = v)),
     // partner.invalid (the outbound link) fails at once, without a DNS query; shop.test is 127.0.0.1.
-    launchBrowser({ asVisitor: true, args: ['--host-resolver-rules=MAP *.invalid ~NOTFOUND, MAP shop.test 127.0.0.1'] }),
-    serveSite(),
-    serveSite(),
+    launchBrowser({ asVisitor: true, args: ['--host-resolver-rules=MAP *.invalid ~NOTFOUND, MAP shop.test 127.0.0.1'] }).then((v) => (browser = v)),
+    serveSite().then((v) => (site = v)),
+    serveSite().then((v) => (otherSite = v)),
   ]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
 });
 
 after(async () => {
@@ -123,7 +132,8 @@ test('a page on an origin the tracking ID does not allow gets nothing counted, a
   const trackingId = await newTrackingId('Tracker e2e: other origin', [site.origin]);
   const context = await visitorContext(browser);
 
-  // sendBeacon: a no-cors request; the collector answers 403, which only DevTools shows.
+  // sendBeacon: a no-cors request; the collector answers 403, which the page's scripts cannot
+  // read but the console shows.
   const beaconPage = await context.newPage();
   const beaconTraffic = watchCollector(beaconPage, t.url);
   await beaconPage.goto(`${otherSite.origin}/page-1`);
