@@ -6,7 +6,9 @@
  *   3. freshness: at a steady load, the delay from a 202 to the aggregator's commit, p50/p99;
  *   4. aggregator alone: events/s draining a filled log into rollups;
  *   5. query latency p50/p99 over 30 days of hourly data, cached and uncached.
- * Options: --seconds N (default 10) for each load phase.
+ * Options: --seconds N (default 10) for each load phase; --profile cluster runs the same against
+ * the native stack (`npm run stack -- up`), with collector+query and archiver+aggregator as two
+ * processes, in a namespace of its own that is dropped afterwards.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,31 +21,76 @@ import { startAggregator } from '../pipeline/aggregator.ts';
 import { syntheticEvents } from '../pipeline/rollup/bench.ts';
 import { bench as queryBench } from '../query/bench.ts';
 import { loadConfig } from '../appliance/config.ts';
+import { openStorage, type Storage } from '../appliance/profiles.ts';
+import { freshNamespace, type Namespace } from '../tests/support/cluster.ts';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const profile = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : 'embedded';
+if (profile !== 'embedded' && profile !== 'cluster') throw new Error(`--profile must be embedded or cluster, got ${profile}`);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
+let namespace: Namespace | undefined;
+
 async function main() {
-  console.log(`Almanac benchmarks — embedded profile, ${os.cpus().length} cores, Node ${process.version}\n`);
-  await applianceFigures();
-  await aggregatorFigures();
-  await queryFigures();
+  console.log(`Almanac benchmarks — ${profile} profile, ${os.cpus().length} cores, Node ${process.version}\n`);
+  if (profile === 'cluster') {
+    loadStackEnv();
+    namespace = freshNamespace('bench');
+  }
+  try {
+    await applianceFigures();
+    await aggregatorFigures();
+    await queryFigures();
+  } finally {
+    await namespace?.drop();
+  }
 }
 
-interface Running { url: string; adminKey: string; trackingId: string; stop(): Promise<void> }
+function loadStackEnv() {
+  const file = path.join(root, '.stack', 'env');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error('The cluster benchmark needs the native services: run `npm run stack -- up` first.');
+  }
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
+  }
+}
+
+interface Running { url: string; statusUrl: string; adminKey: string; trackingId: string; stop(): Promise<void> }
+
+function spawnAppliance(env: NodeJS.ProcessEnv): { url: string; child: ReturnType<typeof spawn>; ready(): Promise<void> } {
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const child = spawn(process.execPath, [path.join(root, 'appliance/bin/almanac.mjs'), 'start'], { env: { ...env, ALMANAC_PORT: port }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    child,
+    async ready() {
+      for (let i = 0; i < 240; i++) {
+        if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`the appliance on ${url} did not become healthy`);
+    },
+  };
+}
 
 async function startApplianceProcess(): Promise<Running> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'almanac-bench-'));
-  const port = String(20000 + Math.floor(Math.random() * 20000));
-  const env = { ...process.env, ALMANAC_DATA_DIR: dataDir, ALMANAC_PORT: port };
-  const child = spawn(process.execPath, [path.join(root, 'appliance/bin/almanac.mjs'), 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(namespace?.env ?? {}), ALMANAC_DATA_DIR: dataDir };
+  // Embedded: one process with every role. Cluster: collector+query and archiver+aggregator apart.
+  const front = spawnAppliance(profile === 'cluster' ? { ...env, ALMANAC_ROLES: 'collector,query,admin' } : env);
+  await front.ready();
+  const back = profile === 'cluster' ? spawnAppliance({ ...env, ALMANAC_ROLES: 'archiver,aggregator,admin' }) : undefined;
+  await back?.ready();
+  const children = [front.child, ...(back ? [back.child] : [])];
+  const url = front.url;
   const creds = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   // A benchmark site without the default per-site rate limit.
   const cli = (args: string[]) => new Promise<string>((resolve, reject) => {
@@ -55,17 +102,19 @@ async function startApplianceProcess(): Promise<Running> {
   const tenant = JSON.parse(await cli(['tenants', 'create', '--name', 'bench', '--rate-limit', '10000000']));
   const site = JSON.parse(await cli(['tracking-ids', 'create', '--tenant', tenant.id, '--name', 'bench', '--origins', '*']));
   return {
-    url, adminKey: creds.adminApiKey, trackingId: site.id,
+    url, statusUrl: back?.url ?? url, adminKey: creds.adminApiKey, trackingId: site.id,
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      for (const child of children.reverse()) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
 async function status(a: Running): Promise<{ processed: number; duplicates: number; lag: number }> {
-  const s = await fetch(`${a.url}/api/admin/status`, { headers: { authorization: `Bearer ${a.adminKey}` } }).then((r) => r.json()) as any;
+  const s = await fetch(`${a.statusUrl}/api/admin/status`, { headers: { authorization: `Bearer ${a.adminKey}` } }).then((r) => r.json()) as any;
   return { processed: s.aggregator.processed, duplicates: s.aggregator.duplicates, lag: s.aggregatorLag.reduce((x: number, y: number) => x + y, 0) };
 }
 
@@ -154,9 +203,19 @@ async function applianceFigures() {
   }
 }
 
+async function openBenchStorage(name: string): Promise<{ storage: Pick<Storage, 'eventLog' | 'rollups' | 'cache'>; close(): Promise<void> }> {
+  if (profile === 'cluster') {
+    const ns = freshNamespace(`bench${name}`);
+    const storage = await openStorage(loadConfig({ ...process.env, ...ns.env }));
+    return { storage, close: async () => { await storage.close(); await ns.drop(); } };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), `almanac-bench-${name}-`));
+  const storage = openEmbeddedStorage({ path: path.join(dir, 'bench.sqlite'), partitions: 4 });
+  return { storage, close: async () => { await storage.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
 async function aggregatorFigures() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'almanac-bench-agg-'));
-  const storage = openEmbeddedStorage({ path: path.join(dir, 'a.sqlite'), partitions: 4 });
+  const { storage, close } = await openBenchStorage('agg');
   try {
     const n = 200_000;
     const events = syntheticEvents(n).map((e) => ({ ...e, ts: Date.now() - 3_600_000 + (e.ts % 3_600_000) }));
@@ -169,14 +228,12 @@ async function aggregatorFigures() {
     await agg.onShutdown();
     console.log(`aggregator alone:           ${fmt(n / (ms / 1000))} events/s (${fmt(n)} events from the log into rollups, exactly-once bookkeeping on)`);
   } finally {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
 async function queryFigures() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'almanac-bench-q-'));
-  const storage = openEmbeddedStorage({ path: path.join(dir, 'q.sqlite'), partitions: 4 });
+  const { storage, close } = await openBenchStorage('query');
   try {
     const r = await queryBench(storage.rollups, { seed: true, iterations: 200 }) as any;
     for (const [name, v] of Object.entries(r)) {
@@ -186,8 +243,7 @@ async function queryFigures() {
       }
     }
   } finally {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
