@@ -78,6 +78,8 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
         aggregator: deps.aggregator?.stats() ?? null,
         /** Since this process started, per tracking ID: accepted, rejected:<code>, bot:<reason>, duplicate. */
         ingest: ingestCounters?.() ?? null,
+        /** Cluster: the appliance nodes whose heartbeat has not expired, with their roles. */
+        nodes: storage.nodes ? await storage.nodes.liveNodes().catch(() => null) : null,
       };
     });
   }
