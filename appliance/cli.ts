@@ -18,7 +18,7 @@ Usage:
   almanac tenants create --name "Acme" [--rate-limit 1000] [--retention-days 730]
   almanac tracking-ids list [--tenant <tenantId>]
   almanac tracking-ids create --tenant <tenantId> --name "Shop" --origins https://shop.example[,https://www.shop.example]
-  almanac tracking-ids snippet <trackingId>
+  almanac tracking-ids snippet <trackingId> [--allow-localhost]
   almanac api-keys list [--tenant <tenantId>]
   almanac api-keys create --tenant <tenantId> [--name "dashboard"] [--admin]
 
@@ -108,7 +108,7 @@ async function registryCommand(
       case 'tracking-ids snippet': {
         const id = required(args[0], '<trackingId>');
         if (!(await registry.getTrackingId(id))) throw new UsageError(`No tracking ID "${id}". List them with: almanac tracking-ids list`);
-        process.stdout.write(snippetFor(id, config.publicUrl) + '\n');
+        process.stdout.write(snippetFor(id, config.publicUrl, { allowLocalhost: flags.ALMANAC_ALLOW_LOCALHOST === 'true' }) + '\n');
         return 0;
       }
       case 'api-keys list':

@@ -26,7 +26,7 @@ export interface FirstStartResult {
 
 export async function ensureFirstTenant(
   registry: Registry,
-  opts: { dataDir: string; publicUrl: string; snippetFor: (trackingId: string, collectorUrl: string) => string },
+  opts: { dataDir: string; publicUrl: string; snippetFor: (trackingId: string, collectorUrl: string, options?: { allowLocalhost?: boolean }) => string },
 ): Promise<FirstStartResult> {
   const credentialsPath = path.join(opts.dataDir, 'credentials.json');
   if ((await registry.listTenants()).length > 0) return { created: false, credentialsPath };
@@ -43,9 +43,15 @@ export async function ensureFirstTenant(
     adminApiKey: key,
     collectorUrl: opts.publicUrl,
     statsUrl: `${opts.publicUrl}/api/v1/stats`,
-    snippet: opts.snippetFor(site.id, opts.publicUrl),
+    // The tracker ignores pages on localhost unless told otherwise; an appliance that itself runs on
+    // localhost is being tried out locally, so its first snippet tracks local pages too.
+    snippet: opts.snippetFor(site.id, opts.publicUrl, { allowLocalhost: isLocal(opts.publicUrl) }),
   };
   writeFileSync(credentialsPath, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
   chmodSync(credentialsPath, 0o600);
   return { created: true, credentialsPath, credentials };
+}
+
+function isLocal(url: string): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(new URL(url).hostname);
 }

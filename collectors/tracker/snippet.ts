@@ -3,6 +3,8 @@
 export interface SnippetOptions {
   /** Adds data-respect-dnt="true" (the tracking ID's respectDnt setting). */
   respectDnt?: boolean;
+  /** Adds data-allow-localhost="true": track pages on localhost / 127.0.0.1 (trying Almanac out locally). */
+  allowLocalhost?: boolean;
 }
 
 export function snippetFor(trackingId: string, collectorUrl: string, options: SnippetOptions = {}): string {
@@ -13,6 +15,7 @@ export function snippetFor(trackingId: string, collectorUrl: string, options: Sn
     `data-tracking-id="${escapeAttr(trackingId)}"`,
     `data-api="${escapeAttr(base)}"`,
     ...(options.respectDnt ? ['data-respect-dnt="true"'] : []),
+    ...(options.allowLocalhost ? ['data-allow-localhost="true"'] : []),
   ];
   return `<script ${attrs.join(' ')}></script>`;
 }

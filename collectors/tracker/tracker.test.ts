@@ -116,6 +116,12 @@ describe('tracker', () => {
     assert.equal(runTracker(code, { dataset: { trackingId: 'site_1', respectDnt: 'true' }, dnt: '1' }).sent.length, 0);
     assert.equal(runTracker(code, { dnt: '1' }).sent.length, 1, 'DNT only when data-respect-dnt is set');
     assert.equal(runTracker(code, { href: 'http://localhost:3000/' }).sent.length, 0);
+    assert.equal(runTracker(code, { href: 'http://127.0.0.1:8080/' }).sent.length, 0);
+    assert.equal(runTracker(code, { href: 'http://app.localhost/' }).sent.length, 0);
+    // Regression: hosts that merely start with "localhost" or "127." are real sites.
+    for (const href of ['https://localhostel.com/', 'https://localhost.shop.example/', 'https://127.example.com/']) {
+      assert.equal(runTracker(code, { href }).sent.length, 1, href);
+    }
     assert.equal(runTracker(code, { href: 'http://localhost:3000/', dataset: { trackingId: 'site_1', allowLocalhost: '' } }).sent.length, 1);
     assert.equal(runTracker(code, { webdriver: true }).sent.length, 0);
     assert.equal(runTracker(code, { dataset: {} }).sent.length, 0, 'no tracking ID');

@@ -47,7 +47,7 @@ function ignored(): boolean {
   return (
     !trackingId ||
     (flag(data.respectDnt) && nav.doNotTrack === '1') ||
-    (!flag(data.allowLocalhost) && /^(localhost|127\.|\[::1\]$)/.test(loc.hostname)) ||
+    (!flag(data.allowLocalhost) && /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/.test(loc.hostname)) ||
     loc.protocol === 'file:' ||
     // automated browsers (tests, scrapers) are not visitors
     !!nav.webdriver
