@@ -116,13 +116,37 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
         .filter((b) => b.granularity !== 'minute' && b.start + GRANULARITY_MS[b.granularity] + CLOSED_AFTER_MS < at)
         .map((b) => b.trackingId),
     );
-    for (const site of lateSites) await deps.cache.incr(`dv:${site}`).catch(() => {});
+    await bumpDataVersions(lateSites);
 
     if (at - work.lastEvictAt > 60_000) {
       state.evictBefore(at - 2 * HOUR_MS - config.sessionTimeoutMs);
       work.lastEvictAt = at;
     }
   }
+
+  /**
+   * Bumps the data version of each site, and of every site whose bump failed before: while the
+   * cache is down a bump cannot land, and if it were dropped, answers cached before the outage
+   * would be served again once the cache is back (for the closed-range TTL, 10 min by default).
+   * Pending bumps are also retried every second, so they land even when no new events arrive.
+   */
+  const pendingBumps = new Map<string, number>(); // site → when the bump was asked for (a sequence number)
+  let bumpSeq = 0;
+  async function bumpDataVersions(sites: Iterable<string>): Promise<void> {
+    for (const site of sites) pendingBumps.set(site, ++bumpSeq);
+    await Promise.all([...pendingBumps].map(([site, seq]) => deps.cache.incr(`dv:${site}`).then(
+      // Only a bump that started after the latest request for the site settles it.
+      () => void (pendingBumps.get(site) === seq && pendingBumps.delete(site)),
+      () => {},
+    )));
+  }
+  let retryingBumps = false;
+  const bumpRetry = setInterval(() => {
+    if (pendingBumps.size === 0 || retryingBumps) return;
+    retryingBumps = true;
+    void bumpDataVersions([]).finally(() => (retryingBumps = false));
+  }, 1000);
+  bumpRetry.unref();
 
   /** Drops events whose eventId was already counted (earlier commit) or repeats within the batch. */
   async function dropDuplicates(records: readonly LogRecord[]): Promise<EnrichedEvent[]> {
@@ -179,6 +203,8 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     async onShutdown() {
       stopping = true;
       await subscription.stop();
+      clearInterval(bumpRetry);
+      await bumpDataVersions([]);
     },
   };
 }
