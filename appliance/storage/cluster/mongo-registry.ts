@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
-import type { ApiKeyRecord, Registry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, Registry, ReplayJob, ReplayJobRegistry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
 
 export const REGISTRY_CHANNEL = 'almanac:registry';
 
@@ -49,7 +49,7 @@ interface CountDoc {
 
 type CacheKind = 'tid' | 'key';
 
-export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry> {
+export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry & ReplayJobRegistry> {
   const now = options.now ?? Date.now;
   const ttlMs = options.cacheTtlMs ?? 3000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
@@ -57,7 +57,12 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
   const trackingIds = db.collection<Doc<TrackingIdRecord>>('tracking_ids');
   const apiKeys = db.collection<Doc<ApiKeyRecord>>('api_keys');
   const counts = db.collection<CountDoc>('ingest_counts');
+  const replayJobs = db.collection<Doc<ReplayJob>>('replay_jobs');
+  // Cancel requests live in their own documents: the runner updates a job's progress while an
+  // admin asks to cancel it, and FerretDB v1 can lose one of two concurrent updates of a document.
+  const replayCancels = db.collection<{ _id: string; at: number }>('replay_cancels');
   await Promise.all([
+    replayJobs.createIndex({ status: 1, createdAt: 1 }, { name: 'status_createdAt' }),
     trackingIds.createIndex({ tenantId: 1 }, { name: 'tenantId' }),
     apiKeys.createIndex({ keyHash: 1 }, { name: 'keyHash', unique: true }),
     apiKeys.createIndex({ tenantId: 1 }, { name: 'tenantId' }),
@@ -212,6 +217,37 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
         }
       }
       return out;
+    },
+
+    async createReplayJob(job) {
+      assertOpen();
+      await insertOrExplain(replayJobs, toDoc(job), `replay job ${job.id}`);
+      if (job.cancelRequested) await replayCancels.updateOne({ _id: job.id }, { $setOnInsert: { at: now() } }, { upsert: true });
+      return structuredClone(job);
+    },
+    async getReplayJob(id) {
+      assertOpen();
+      const [d, cancel] = await Promise.all([replayJobs.findOne({ _id: id }), replayCancels.findOne({ _id: id })]);
+      return d ? { ...fromDoc<ReplayJob>(d), cancelRequested: d.cancelRequested || cancel !== null } : undefined;
+    },
+    async listReplayJobs(filter = {}) {
+      assertOpen();
+      if (filter.status?.length === 0) return [];
+      const docs = await replayJobs.find(filter.status ? { status: { $in: filter.status } } : {}).sort({ createdAt: 1, _id: 1 }).toArray();
+      const jobs = docs.map((d) => fromDoc<ReplayJob>(d));
+      const picked = filter.limit !== undefined ? jobs.slice(Math.max(0, jobs.length - filter.limit)) : jobs;
+      if (picked.length === 0) return picked;
+      const cancelled = new Set((await replayCancels.find({ _id: { $in: picked.map((j) => j.id) } }).toArray()).map((c) => c._id));
+      return picked.map((j) => ({ ...j, cancelRequested: j.cancelRequested || cancelled.has(j.id) }));
+    },
+    async updateReplayJob(id, patch) {
+      assertOpen();
+      const { cancelRequested, ...rest } = patch;
+      // cancelRequested is kept out of the job document's updates (see replayCancels).
+      const job = await updateOne<ReplayJob>(replayJobs, id, rest, 'replay job');
+      if (cancelRequested) await replayCancels.updateOne({ _id: id }, { $setOnInsert: { at: now() } }, { upsert: true });
+      const cancel = cancelRequested || job.cancelRequested || (await replayCancels.findOne({ _id: id })) !== null;
+      return { ...job, cancelRequested: cancel };
     },
 
     async close() {

@@ -1,7 +1,8 @@
 /**
  * The registry on SQLite: tenants, tracking IDs, API keys and daily ingest counters.
  */
-import type { ApiKeyRecord, Registry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 
 interface TenantRow {
@@ -32,7 +33,7 @@ interface ApiKeyRow {
   created_at: number;
 }
 
-export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry {
+export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry & ReplayJobRegistry {
   const insertTenant = db.prepare(
     `INSERT INTO tenants (id, name, status, rate_limit_per_sec, monthly_event_cap, retention_days, created_at)
      VALUES (@id, @name, @status, @rate_limit_per_sec, @monthly_event_cap, @retention_days, @created_at)`,
@@ -93,6 +94,31 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
     for (const [counter, value] of Object.entries(counts)) {
       if (value !== 0) addCount.run(id, day, counter, value);
     }
+  });
+
+  const insertReplayJob = db.prepare('INSERT INTO replay_jobs (id, status, created_at, doc) VALUES (?, ?, ?, ?)');
+  const selectReplayJob = db.prepare<[string], { doc: string }>('SELECT doc FROM replay_jobs WHERE id = ?');
+  const selectReplayJobs = db.prepare<[], { doc: string }>('SELECT doc FROM replay_jobs ORDER BY created_at, id');
+  const replaceReplayJob = db.prepare('UPDATE replay_jobs SET status = ?, doc = ? WHERE id = ?');
+  const byStatus = new Map<number, Statement<ReplayStatus[], { doc: string }>>();
+  function replayJobsWithStatus(n: number): Statement<ReplayStatus[], { doc: string }> {
+    let s = byStatus.get(n);
+    if (!s) {
+      s = db.prepare<ReplayStatus[], { doc: string }>(`SELECT doc FROM replay_jobs WHERE status IN (${new Array(n).fill('?').join(',')}) ORDER BY created_at, id`);
+      byStatus.set(n, s);
+    }
+    return s;
+  }
+  // Read-modify-write in one IMMEDIATE transaction: a runner's progress update and an admin's
+  // cancel request (other process) do not lose each other's fields.
+  const updateReplayJobTx = db.transaction((id: string, patch: Partial<Omit<ReplayJob, 'id' | 'createdAt'>>) => {
+    const row = selectReplayJob.get(id);
+    if (!row) throw new Error(`Unknown replay job '${id}'. List replay jobs to find its ID.`);
+    const current = JSON.parse(row.doc) as ReplayJob;
+    const next: ReplayJob = { ...current, ...definedOnly(patch), id: current.id, createdAt: current.createdAt };
+    next.cancelRequested = current.cancelRequested || next.cancelRequested;
+    replaceReplayJob.run(next.status, JSON.stringify(next), id);
+    return next;
   });
 
   function requireTenant(tenantId: string, what: string): void {
@@ -173,6 +199,29 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
       const out: Record<string, number> = {};
       for (const r of sumCounts.all(id, fromDay, toDay)) out[r.counter] = r.total;
       return out;
+    },
+
+    async createReplayJob(job) {
+      try {
+        insertReplayJob.run(job.id, job.status, job.createdAt, JSON.stringify(job));
+      } catch (err) {
+        rethrowDuplicate(err, `Replay job '${job.id}'`);
+      }
+      return structuredClone(job);
+    },
+    async getReplayJob(id) {
+      const row = selectReplayJob.get(id);
+      return row && (JSON.parse(row.doc) as ReplayJob);
+    },
+    async listReplayJobs(filter = {}) {
+      // The runners poll for active jobs every second: filter in SQL (index on status).
+      if (filter.status?.length === 0) return [];
+      const rows = filter.status ? replayJobsWithStatus(filter.status.length).all(...filter.status) : selectReplayJobs.all();
+      const jobs = rows.map((r) => JSON.parse(r.doc) as ReplayJob);
+      return filter.limit !== undefined ? jobs.slice(Math.max(0, jobs.length - filter.limit)) : jobs;
+    },
+    async updateReplayJob(id, patch) {
+      return updateReplayJobTx.immediate(id, patch);
     },
 
     async close() {},

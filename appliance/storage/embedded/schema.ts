@@ -169,4 +169,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'replay jobs',
+    up(db) {
+      db.exec(`
+        -- ---------------------------------------------------------------- replay jobs (registry)
+        -- The job document as JSON; status and created_at as columns for the runners' poll.
+        CREATE TABLE replay_jobs (
+          id         TEXT PRIMARY KEY,
+          status     TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+          created_at INTEGER NOT NULL,
+          doc        TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX replay_jobs_by_status ON replay_jobs (status, created_at);
+      `);
+    },
+  },
 ];
