@@ -15,11 +15,16 @@
  * - If a commit fails (store down), the partition's in-memory state is thrown away (it may hold
  *   changes the store does not have) and the batch is retried from the store's state with backoff:
  *   the aggregator pauses, lag grows, and it catches up when the store returns.
+ * - Replays (pipeline/replay) run inside the aggregator that owns the site's partition: a chunk
+ *   (one site, one UTC day) runs while no live batch of that partition runs, commits the day's
+ *   buckets in one RollupCommit that leaves the checkpoint where it is, and the partition's
+ *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
-import type { Cache, EventLog, LogBatch, LogRecord, RollupStore, Subscription } from '../core/ports.ts';
+import type { Cache, EventLog, LogBatch, LogRecord, RawArchive, Registry, ReplayJobRegistry, RollupStore, Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { GRANULARITY_MS, HOUR_MS } from '../core/time.ts';
 import { RollupState, type RollupOptions } from './rollup/index.ts';
+import { DEFAULT_RUNNER_CONFIG, startReplayRunner, type ReplayRunner } from './replay/runner.ts';
 
 export const AGGREGATOR_GROUP = 'almanac-aggregator';
 
@@ -29,6 +34,18 @@ export interface AggregatorConfig {
   batchSize: number;
   dedupWindowHours: number;
   logicVersion: number;
+  /** Replays: how often the registry is polled for runnable jobs (ms). Default 1000. */
+  replayPollMs?: number;
+  /** Replays: pause between two chunks of a job (ms). Default 0, or ALMANAC_REPLAY_PAUSE_MS. */
+  replayPauseMs?: number;
+  /** Replays: recomputed visits this recent replace the live ones (late events may join them). Default 72. */
+  maxEventAgeHours?: number;
+  /**
+   * TEST ONLY — a deliberately wrong logic, to test replays: events of this browser are consumed
+   * (marked seen) but not counted, and buckets are stamped logic version 0. Also read from
+   * ALMANAC_TEST_ONLY_DROP_BROWSER. Never set it outside tests.
+   */
+  testOnlyDropBrowser?: string;
 }
 
 export interface AggregatorDeps {
@@ -37,6 +54,9 @@ export interface AggregatorDeps {
   cache: Cache;
   now?: () => number;
   log?: (message: string) => void;
+  /** Replay jobs run when both are given and the registry stores replay jobs (pipeline/replay). */
+  registry?: Registry;
+  archive?: RawArchive;
 }
 
 export interface AggregatorStats {
@@ -64,7 +84,9 @@ const MAX_BACKOFF_MS = 10_000;
 export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
-  const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: config.logicVersion };
+  const dropBrowser = config.testOnlyDropBrowser ?? (process.env.ALMANAC_TEST_ONLY_DROP_BROWSER || undefined);
+  if (dropBrowser !== undefined) log(`aggregator: TEST ONLY: events of browser '${dropBrowser}' are not counted (logic version 0)`);
+  const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion };
   const partitions = new Map<number, PartitionWork>();
   const stats: AggregatorStats = {
     processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, newestEventTs: {}, lastCommitAt: null,
@@ -87,11 +109,12 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     const nextOffset = fresh[fresh.length - 1].offset + 1;
 
     const events = await dropDuplicates(fresh);
+    const counted = dropBrowser !== undefined ? events.filter((e) => e.browser !== dropBrowser) : events;
     const { state } = work;
-    if (events.length > 0) {
-      state.loadSessions(await deps.rollups.getSessions(state.missingSessionKeys(events)));
-      state.loadBuckets(await deps.rollups.getBuckets(state.missingBucketKeys(events)));
-      state.apply(events);
+    if (counted.length > 0) {
+      state.loadSessions(await deps.rollups.getSessions(state.missingSessionKeys(counted)));
+      state.loadBuckets(await deps.rollups.getBuckets(state.missingBucketKeys(counted)));
+      state.apply(counted);
     }
     const dirty = state.takeDirty();
     const at = now();
@@ -170,13 +193,28 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     return out;
   }
 
+  // ---- one thing at a time per partition: a live batch or a replay chunk.
+  const owned = new Set<number>();
+  const locks = new Map<number, Promise<void>>();
+  function exclusive<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const run = (locks.get(partition) ?? Promise.resolve()).then(fn);
+    locks.set(partition, run.then(() => {}, () => {}));
+    return run;
+  }
+
   const subscription: Subscription = await deps.eventLog.subscribe({
     group: AGGREGATOR_GROUP,
     maxBatch: config.batchSize,
-    onRevoke(revoked) {
+    onAssign(assigned) {
+      for (const p of assigned) owned.add(p);
+    },
+    async onRevoke(revoked) {
+      for (const p of revoked) owned.delete(p);
+      // A replay chunk in flight sees the partition gone and does not commit; wait for it.
+      await Promise.all(revoked.map((p) => exclusive(p, async () => {})));
       for (const p of revoked) partitions.delete(p);
     },
-    async onBatch(batch) {
+    onBatch: (batch) => exclusive(batch.partition, async () => {
       let backoff = 200;
       for (;;) {
         const work = await own(batch.partition).catch(() => undefined);
@@ -194,14 +232,49 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         }
       }
-    },
+    }),
   });
+
+  let replays: ReplayRunner | undefined;
+  const jobs = deps.registry as (Registry & Partial<ReplayJobRegistry>) | undefined;
+  if (jobs?.listReplayJobs && jobs.getReplayJob && jobs.updateReplayJob && deps.archive) {
+    const pause = Number(process.env.ALMANAC_REPLAY_PAUSE_MS);
+    replays = startReplayRunner({
+      registry: jobs as Registry & ReplayJobRegistry,
+      archive: deps.archive,
+      rollups: deps.rollups,
+      eventLog: deps.eventLog,
+      now,
+      log,
+      host: {
+        owns: (p) => owned.has(p),
+        exclusive: (p, fn) => exclusive(p, async () => {
+          if (!owned.has(p)) throw new Error(`partition ${p} is not owned by this aggregator`);
+          try {
+            return await fn(await deps.rollups.checkpoint(p));
+          } finally {
+            // The chunk may have replaced buckets and sessions this state holds: reload from the store.
+            partitions.delete(p);
+          }
+        }),
+        bumpDataVersions: (sites) => bumpDataVersions(sites),
+      },
+    }, {
+      ...DEFAULT_RUNNER_CONFIG,
+      options,
+      dedupWindowHours: config.dedupWindowHours,
+      maxEventAgeHours: config.maxEventAgeHours ?? 72,
+      pollMs: config.replayPollMs ?? DEFAULT_RUNNER_CONFIG.pollMs,
+      pauseMs: config.replayPauseMs ?? (Number.isFinite(pause) && pause > 0 ? pause : DEFAULT_RUNNER_CONFIG.pauseMs),
+    });
+  }
 
   return {
     id: 'aggregator',
     stats: () => ({ ...stats, newestEventTs: { ...stats.newestEventTs } }),
     async onShutdown() {
       stopping = true;
+      await replays?.stop();
       await subscription.stop();
       clearInterval(bumpRetry);
       await bumpDataVersions([]);

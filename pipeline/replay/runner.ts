@@ -1,0 +1,273 @@
+/**
+ * The replay runner: lives inside an aggregator and executes the replay jobs of the sites whose
+ * log partitions that aggregator owns, one chunk (one site, one UTC day) at a time, each chunk
+ * while no live batch of the partition runs (see README.md in this folder).
+ */
+import type { EventLog, RawArchive, ReplayDryRunReport, ReplayJob, ReplayJobRegistry, ReplayProgress, RollupStore } from '../../core/ports.ts';
+import { partitionFor } from '../../core/ports.ts';
+import type { SessionState } from '../../core/rollup.ts';
+import { DAY_MS, HOUR_MS } from '../../core/time.ts';
+import { ARCHIVER_GROUP } from '../archiver.ts';
+import type { RollupOptions } from '../rollup/index.ts';
+import { countedBy, recomputeDay, sameFigures, type DayResult } from './chunk.ts';
+import { dayKey } from './days.ts';
+
+/** What the aggregator gives the runner. */
+export interface ReplayHost {
+  /** Whether this aggregator owns the partition now. */
+  owns(partition: number): boolean;
+  /**
+   * Runs `fn` while no live batch of the partition runs, with the partition's checkpoint. The
+   * partition's in-memory rollup state is dropped afterwards (the next batch reloads it from the
+   * store, which the chunk may have changed). Rejects if the partition is not owned.
+   */
+  exclusive<T>(partition: number, fn: (checkpoint: number) => Promise<T>): Promise<T>;
+  /** Bumps the data versions of these sites (query caches); retried until it lands. */
+  bumpDataVersions(sites: string[]): Promise<void>;
+}
+
+export interface ReplayRunnerDeps {
+  registry: ReplayJobRegistry;
+  archive: RawArchive;
+  rollups: RollupStore;
+  eventLog: Pick<EventLog, 'partitions' | 'committedOffsets'>;
+  host: ReplayHost;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export interface ReplayRunnerConfig {
+  /** The current logic: a replay writes buckets stamped with options.logicVersion. */
+  options: RollupOptions;
+  dedupWindowHours: number;
+  /** Recomputed visits that may still get late events (this recent) replace the live ones. */
+  maxEventAgeHours: number;
+  /** How often the registry is asked for runnable jobs. */
+  pollMs: number;
+  /** Pause between two chunks of a job (leaves the stores room). */
+  pauseMs: number;
+  /** How long one chunk waits, holding the partition, for the archiver to catch up. */
+  archiverWaitMs: number;
+  /** A job whose next chunk keeps failing this long is marked failed. */
+  failAfterMs: number;
+}
+
+export const DEFAULT_RUNNER_CONFIG = { pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, failAfterMs: 10 * 60_000 } as const;
+
+export interface ReplayRunner {
+  /** Chunks done since start (for stats and tests). */
+  chunks(): number;
+  /** Stops polling and waits for the chunk in flight; a running job stays 'running' and is resumed by the next owner. */
+  stop(): Promise<void>;
+}
+
+class NotOwned extends Error {}
+
+export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerConfig): ReplayRunner {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? (() => {});
+  const { registry, host } = deps;
+  const T = config.options.sessionTimeoutMs;
+  let stopping = false;
+  let chunksDone = 0;
+  let wake: () => void = () => {};
+  const failingSince = new Map<string, number>();
+  const warned = new Set<string>();
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        for (const job of await registry.listReplayJobs({ status: ['queued', 'running'] })) {
+          if (stopping) break;
+          await advance(job);
+        }
+      } catch (error) {
+        log(`replay: polling the registry failed (${(error as Error).message}); retrying`);
+      }
+      if (!stopping) await sleep(config.pollMs);
+    }
+  })();
+
+  function siteOf(job: ReplayJob, unit: number): { site: string; day: number; partition: number } {
+    const days = dayCount(job);
+    const site = job.trackingIds[Math.floor(unit / days)];
+    return { site, day: job.from + (unit % days) * DAY_MS, partition: partitionFor(site, deps.eventLog.partitions) };
+  }
+
+  /** Runs the job's chunks for as long as this aggregator owns the site of the next one. */
+  async function advance(job: ReplayJob): Promise<void> {
+    if (job.logicVersion > config.options.logicVersion) {
+      if (!warned.has(job.id)) log(`replay ${job.id}: wants logic version ${job.logicVersion}, this aggregator runs ${config.options.logicVersion}; left to an upgraded aggregator`);
+      warned.add(job.id);
+      return;
+    }
+    const total = job.progress.daysTotal;
+    // The owner of the site of the next day (or of the last one, to close a job whose last chunk
+    // was committed just before a crash) acts on the job: one writer at a time.
+    const { partition } = siteOf(job, Math.min(job.progress.daysDone, total - 1));
+    if (!host.owns(partition)) return;
+    if (job.cancelRequested) {
+      await finish(job, 'cancelled');
+      return;
+    }
+    if (job.source !== 'archive') {
+      await finish(job, 'failed', `source '${job.source}' is not implemented; replay from the archive`);
+      return;
+    }
+    if (job.progress.daysDone >= total) {
+      await finish(job, 'done');
+      return;
+    }
+    if (job.status === 'queued') {
+      const eventsTotal = await deps.archive.count({ trackingIds: job.trackingIds, from: job.from, to: job.to });
+      job = await registry.updateReplayJob(job.id, {
+        status: 'running', startedAt: now(), logicVersion: config.options.logicVersion,
+        progress: { ...job.progress, eventsTotal },
+      });
+      log(`replay ${job.id}: started (${job.trackingIds.join(', ')}, ${dayKey(job.from)} to ${dayKey(job.to - DAY_MS)}, ${eventsTotal} events${job.dryRun ? ', dry run' : ''})`);
+    }
+
+    while (!stopping) {
+      const unit = job.progress.daysDone;
+      const { site, day, partition: p } = siteOf(job, unit);
+      if (!host.owns(p)) return;
+      const started = now();
+      let result: DayResult;
+      try {
+        result = await host.exclusive(p, (checkpoint) => runChunk(job, site, day, p, checkpoint));
+      } catch (error) {
+        if (error instanceof NotOwned || !host.owns(p)) return;
+        const since = failingSince.get(job.id) ?? started;
+        failingSince.set(job.id, since);
+        const message = `${site} ${dayKey(day)}: ${(error as Error).message}`;
+        if (now() - since > config.failAfterMs) {
+          failingSince.delete(job.id);
+          await finish(job, 'failed', `${message} (failing for ${Math.round((now() - since) / 1000)} s)`);
+        } else log(`replay ${job.id}: chunk failed (${message}); retrying`);
+        return;
+      }
+      failingSince.delete(job.id);
+      chunksDone++;
+      log(`replay ${job.id}: ${site} ${dayKey(day)}: ${result.eventsInDay} events (${result.eventsLeftToLive} not yet counted, left to the live path), ${result.buckets.length} buckets${job.dryRun ? ' compared' : ''}, ${now() - started} ms`);
+      if (!job.dryRun) await host.bumpDataVersions([site]);
+
+      const current = (await registry.getReplayJob(job.id)) ?? job;
+      const progress = nextProgress(current.progress, result, now() - started);
+      let dryRunReport: ReplayDryRunReport | null = current.dryRunReport;
+      if (job.dryRun) {
+        const report = dryRunReport ?? { daysCompared: 0, days: [] };
+        dryRunReport = {
+          daysCompared: report.daysCompared + 1,
+          days: sameFigures(result.old, result.new) ? report.days : [...report.days, { trackingId: site, day: dayKey(day), old: result.old, new: result.new }],
+        };
+      }
+      const done = progress.daysDone >= progress.daysTotal;
+      job = await registry.updateReplayJob(job.id, {
+        progress, dryRunReport,
+        ...(done ? { status: 'done' as const, finishedAt: now() } : current.cancelRequested ? { status: 'cancelled' as const, finishedAt: now() } : {}),
+      });
+      if (job.status !== 'running') {
+        log(`replay ${job.id}: ${job.status} (${progress.daysDone}/${progress.daysTotal} days, ${progress.eventsDone} events, ${progress.eventsPerSec} events/s)`);
+        return;
+      }
+      if (config.pauseMs > 0) await sleep(config.pauseMs);
+    }
+  }
+
+  async function runChunk(job: ReplayJob, site: string, day: number, partition: number, checkpoint: number): Promise<DayResult> {
+    if (!host.owns(partition)) throw new NotOwned();
+    await waitForArchiver(partition, checkpoint);
+    const at = now();
+    const result = await recomputeDay({
+      trackingId: site, day, options: config.options, archive: deps.archive, rollups: deps.rollups, now: at,
+      counted: countedBy(deps.rollups, site, at, config.dedupWindowHours * HOUR_MS),
+    });
+    if (job.dryRun) return result;
+    const sessions = await sessionsToReplace(result.sessions, at);
+    // Ownership can move while the chunk ran (cluster rebalance): never commit for a partition
+    // another aggregator may now be writing.
+    if (!host.owns(partition)) throw new NotOwned();
+    // One atomic commit: the day's buckets switch to the new version together, the checkpoint stays.
+    await deps.rollups.commit({ partition, nextOffset: checkpoint, buckets: result.buckets, sessions, seen: [] });
+    return result;
+  }
+
+  /**
+   * The archive holds everything the aggregator counted only once the archiver has passed the
+   * aggregator's checkpoint. The partition is held meanwhile, so the checkpoint does not move.
+   */
+  async function waitForArchiver(partition: number, checkpoint: number): Promise<void> {
+    const until = now() + config.archiverWaitMs;
+    for (;;) {
+      const archived = (await deps.eventLog.committedOffsets(ARCHIVER_GROUP))[partition] ?? 0;
+      if (archived >= checkpoint) return;
+      if (now() > until || stopping) {
+        throw new Error(`the archiver has archived partition ${partition} up to offset ${archived}, the aggregator has counted up to ${checkpoint}; waiting for the archiver`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Recomputed visits replace the live state of their visitors when late events may still join
+   * them, unless the live state already holds a later, separate visit of that visitor.
+   */
+  async function sessionsToReplace(sessions: SessionState[], at: number): Promise<SessionState[]> {
+    const horizon = at - config.maxEventAgeHours * HOUR_MS - T;
+    const candidates = sessions.filter((s) => s.end >= horizon);
+    if (candidates.length === 0) return [];
+    const stored = new Map((await deps.rollups.getSessions(candidates.map((s) => ({ trackingId: s.trackingId, visitorId: s.visitorId })))).map((s) => [s.visitorId, s]));
+    return candidates.filter((s) => {
+      const live = stored.get(s.visitorId);
+      return live === undefined || live.start <= s.end + T;
+    });
+  }
+
+  async function finish(job: ReplayJob, status: 'done' | 'failed' | 'cancelled', error?: string): Promise<void> {
+    await registry.updateReplayJob(job.id, { status, finishedAt: now(), ...(error !== undefined ? { error } : {}) });
+    log(`replay ${job.id}: ${status}${error ? `: ${error}` : ''}`);
+  }
+
+  return {
+    chunks: () => chunksDone,
+    async stop() {
+      stopping = true;
+      wake();
+      await loop;
+    },
+  };
+}
+
+export function dayCount(job: Pick<ReplayJob, 'from' | 'to'>): number {
+  return Math.round((job.to - job.from) / DAY_MS);
+}
+
+function nextProgress(p: ReplayProgress, r: DayResult, chunkMs: number): ReplayProgress {
+  const daysDone = p.daysDone + 1;
+  const eventsDone = p.eventsDone + r.eventsInDay;
+  const bucketsDone = p.bucketsDone + r.buckets.length;
+  const elapsedMs = p.elapsedMs + chunkMs;
+  const eventsPerSec = elapsedMs > 0 ? Math.round((eventsDone / elapsedMs) * 1000) : 0;
+  const daysLeft = p.daysTotal - daysDone;
+  const eventsLeft = Math.max(0, p.eventsTotal - eventsDone);
+  const etaMs = daysLeft <= 0 ? 0 : Math.round(eventsLeft > 0 && eventsPerSec > 0 ? (eventsLeft / eventsPerSec) * 1000 : (elapsedMs / daysDone) * daysLeft);
+  return {
+    eventsDone,
+    eventsTotal: Math.max(p.eventsTotal, eventsDone),
+    bucketsDone,
+    bucketsTotal: daysLeft <= 0 ? bucketsDone : Math.round((bucketsDone / daysDone) * p.daysTotal),
+    daysDone,
+    daysTotal: p.daysTotal,
+    elapsedMs,
+    eventsPerSec,
+    etaMs,
+  };
+}
