@@ -21,7 +21,10 @@ try {
   // Data-version bumps must reach the query cache in the main thread.
   const cache: Cache = { ...storage.cache, incr: async (key) => { send({ type: 'incr', key }); return 0; } };
   const archiver = await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log });
-  const aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache, log }, { ...config.pipeline, logicVersion: LOGIC_VERSION });
+  const aggregator = await startAggregator(
+    { eventLog: storage.eventLog, rollups: storage.rollups, cache, log, registry: storage.registry, archive: storage.archive },
+    { ...config.pipeline, logicVersion: LOGIC_VERSION, maxEventAgeHours: config.collector.maxEventAgeHours },
+  );
   const maintenance = startMaintenance(
     { rollups: storage.rollups, archive: storage.archive, registry: storage.registry, trimLog: () => storage.eventLog.trim(), log },
     { ...config.pipeline, maxEventAgeHours: config.collector.maxEventAgeHours, intervalMs: 10 * 60_000 },

@@ -61,8 +61,8 @@ export async function startAppliance(
       }
       if (has('aggregator')) {
         aggregator = await startAggregator(
-          { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log },
-          { ...config.pipeline, logicVersion: LOGIC_VERSION },
+          { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log, registry: storage.registry, archive: storage.archive },
+          { ...config.pipeline, logicVersion: LOGIC_VERSION, maxEventAgeHours: config.collector.maxEventAgeHours },
         );
         services.push(aggregator);
         services.push(startMaintenance(
