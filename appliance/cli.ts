@@ -9,6 +9,7 @@ import { createApiKey, createTenant, createTrackingId, UsageError } from './tena
 import { openRegistryOnly } from './profiles.ts';
 import { startAppliance } from './supervisor.ts';
 import { snippetFor } from '../collectors/index.ts';
+import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay } from '../pipeline/replay/index.ts';
 
 const HELP = `almanac — self-hosted analytics appliance
 
@@ -21,6 +22,8 @@ Usage:
   almanac tracking-ids snippet <trackingId> [--allow-localhost]
   almanac api-keys list [--tenant <tenantId>]
   almanac api-keys create --tenant <tenantId> [--name "dashboard"] [--admin]
+  almanac replays start (--tracking-id <id>[,<id>] | --tenant <tenantId>) --from 2026-11-01 --to 2026-11-27 [--dry-run]
+  almanac replays list | replays show <replayId> | replays cancel <replayId>
 
 Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
 `;
@@ -41,6 +44,10 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
+    }
+    if (error instanceof ReplayError) {
+      process.stderr.write(`${error.message} (${error.code})\n`);
+      return 1;
     }
     throw error;
   }
@@ -124,6 +131,25 @@ async function registryCommand(
         print({ ...shown, key, note: 'The key is shown once; store it now.' });
         return 0;
       }
+      case 'replays start':
+        // Queued here; the aggregator that owns each site's partition runs it (the appliance must be running).
+        print(describeReplay(await startReplay(registry, {
+          trackingIds: flags.ALMANAC_TRACKING_ID?.split(','),
+          tenantId: flags.ALMANAC_TENANT,
+          from: required(flags.ALMANAC_FROM, '--from'),
+          to: required(flags.ALMANAC_TO, '--to'),
+          dryRun: flags.ALMANAC_DRY_RUN === 'true',
+        })));
+        return 0;
+      case 'replays list':
+        print((await listReplays(registry)).map(describeReplay));
+        return 0;
+      case 'replays show':
+        print(describeReplay(await getReplay(registry, required(args[0], '<replayId>'))));
+        return 0;
+      case 'replays cancel':
+        print(describeReplay(await cancelReplay(registry, required(args[0], '<replayId>'))));
+        return 0;
       default:
         throw new UsageError(`Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
     }
