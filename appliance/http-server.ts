@@ -2,7 +2,7 @@
  * The node's HTTP server: one port carrying the roles this node runs — the collector, the stats
  * API, and the admin status route — plus /healthz and the OpenAPI document.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AlmanacConfig } from './config.ts';
 import type { Storage } from './profiles.ts';
 import type { Aggregator } from '../pipeline/aggregator.ts';
@@ -11,6 +11,7 @@ import { errorBody, reject } from '../core/errors.ts';
 import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
 import { hashApiKey } from './identifiers.ts';
+import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
 export interface HttpDeps {
   storage: Storage;
@@ -82,6 +83,28 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
         nodes: storage.nodes ? await storage.nodes.liveNodes().catch(() => null) : null,
       };
     });
+
+    // Replays (pipeline/replay): start, list, show, cancel. The aggregators run the jobs.
+    const admin = (handler: (req: FastifyRequest) => Promise<{ status?: number; body: unknown }>) => async (req: FastifyRequest, reply: FastifyReply) => {
+      const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const record = key ? await storage.registry.findApiKeyByHash(hashApiKey(key)) : undefined;
+      if (!record || record.scope !== 'admin') {
+        const r = reject('unauthorized');
+        return reply.code(r.status).send(errorBody(r));
+      }
+      try {
+        const { status = 200, body } = await handler(req);
+        return reply.code(status).send(body);
+      } catch (error) {
+        if (error instanceof ReplayError) return reply.code(error.status).send(error.toJSON());
+        throw error;
+      }
+    };
+    const id = (req: FastifyRequest) => (req.params as { id: string }).id;
+    app.get('/api/admin/replays', admin(async () => ({ body: { replays: (await listReplays(storage.registry, { limit: 100 })).map(describeReplay) } })));
+    app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, (req.body ?? {}) as StartReplayInput)) })));
+    app.get('/api/admin/replays/:id', admin(async (req) => ({ body: describeReplay(await getReplay(storage.registry, id(req))) })));
+    app.post('/api/admin/replays/:id/cancel', admin(async (req) => ({ body: describeReplay(await cancelReplay(storage.registry, id(req))) })));
   }
 
   return {
