@@ -97,7 +97,7 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
   // ---- the sites: given, or the tenant's.
   const hasIds = input.trackingIds !== undefined;
   const hasTenant = input.tenantId !== undefined;
-  if (hasIds === hasTenant) throw new ReplayError('invalid_request', 'Give either trackingIds or tenantId (not both).');
+  if (hasIds === hasTenant) throw new ReplayError('invalid_request', 'Give either trackingIds (CLI: --tracking-id) or tenantId (CLI: --tenant), exactly one of them.');
   let trackingIds: string[];
   let tenantId: string | null = null;
   if (hasTenant) {

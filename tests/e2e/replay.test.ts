@@ -148,9 +148,20 @@ test('dry run reports the per-day differences and writes nothing; cancel; resume
   const before = await storedBuckets(app.storage.rollups, site, from, to);
   const days = Math.round((to - from) / DAY_MS);
 
-  // ---- dry run
-  const dry = await startReplay(app.storage.registry, { trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS), dryRun: true });
+  // ---- dry run, through the admin API
+  const post = (body: unknown, key = credentials.adminApiKey) => fetch(`${app.url}/api/admin/replays`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).then(async (res) => ({ status: res.status, body: await res.json() as any }));
+  assert.equal((await post({ trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS) }, 'ak_wrong')).status, 401);
+  assert.deepEqual((await post({ trackingIds: [site], from: dayKey(to), to: dayKey(from) })).body.error.code, 'invalid_range');
+  const created = await post({ trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS), dryRun: true });
+  assert.equal(created.status, 201);
+  assert.deepEqual([created.body.status, created.body.from, created.body.to, created.body.days], ['queued', dayKey(from), dayKey(to - DAY_MS), days]);
+  const dry = { id: created.body.id as string };
   const dryDone = await waitForJob(app, dry.id, (j) => j.status === 'done');
+  const shown = await getJson(`${app.url}/api/admin/replays/${dry.id}`, credentials.adminApiKey);
+  assert.deepEqual([shown.status, shown.body.status, shown.body.percent], [200, 'done', 100]);
+  assert.equal((await getJson(`${app.url}/api/admin/replays`, credentials.adminApiKey)).body.replays[0].id, dry.id);
   const expected = [];
   for (let day = from; day < to; day += DAY_MS) {
     const old = figures(before.find((b) => b.granularity === 'day' && b.start === day)?.totals);
