@@ -32,6 +32,8 @@ export interface DayInput {
   now: number;
   maxLookbackMs?: number;
   maxLookaheadMs?: number;
+  /** Read around the day in the first scan (default 4 session timeouts). */
+  marginMs?: number;
   pageSize?: number;
 }
 
@@ -51,6 +53,7 @@ export interface DayResult {
 
 export const DEFAULT_MAX_LOOKBACK_MS = 2 * DAY_MS;
 export const DEFAULT_MAX_LOOKAHEAD_MS = 2 * DAY_MS;
+export const DEFAULT_MARGIN_TIMEOUTS = 4;
 /** Clock difference allowed between the collector (receivedAt) and the aggregator (seen `at`). */
 const SEEN_MARGIN_MS = HOUR_MS;
 
@@ -77,60 +80,83 @@ export async function recomputeDay(input: DayInput): Promise<DayResult> {
   const end = day + DAY_MS;
   const maxLookback = input.maxLookbackMs ?? DEFAULT_MAX_LOOKBACK_MS;
   const maxLookahead = input.maxLookaheadMs ?? DEFAULT_MAX_LOOKAHEAD_MS;
-  const pageSize = input.pageSize ?? 2000;
+  // At least one timeout back: the warm-up starts from what this first scan finds before the day.
+  const margin = Math.max(T, Math.min(input.marginMs ?? DEFAULT_MARGIN_TIMEOUTS * T, maxLookback, maxLookahead));
+  const pageSize = input.pageSize ?? 10_000;
   const ids = new Set<string>();
   let eventsRead = 0;
   let eventsInDay = 0;
   let eventsLeftToLive = 0;
 
-  /** Counted events of [from, to), in (ts, eventId) order, once each; `onPage` sees each page. */
-  async function read(from: number, to: number, onPage?: (counted: EnrichedEvent[], raw: number) => void): Promise<EnrichedEvent[]> {
-    const out: EnrichedEvent[] = [];
-    if (from >= to) return out;
+  /** Counted events of [from, to) in (ts, eventId) order, once each, page by page. */
+  async function* pages(from: number, to: number): AsyncGenerator<EnrichedEvent[]> {
+    if (from >= to) return;
     for await (const page of archive.scan({ trackingIds: [trackingId], from, to }, pageSize)) {
       const unique = page.filter((e) => !ids.has(e.eventId) && ids.add(e.eventId));
       eventsRead += page.length;
+      let inDay = 0;
+      for (const e of unique) if (e.ts >= day && e.ts < end) inDay++;
       const counted = await input.counted(unique);
-      if (onPage) onPage(counted, unique.length);
-      else out.push(...counted);
+      eventsInDay += inDay;
+      eventsLeftToLive += inDay - counted.filter((e) => e.ts >= day && e.ts < end).length;
+      yield counted;
     }
+  }
+  async function read(from: number, to: number): Promise<EnrichedEvent[]> {
+    const out: EnrichedEvent[] = [];
+    for await (const page of pages(from, to)) out.push(...page);
     return out;
   }
 
-  // ---- warm-up: every visit that reaches the day, from its first event.
-  let lo = day - T;
-  let warm = await read(lo, day);
-  let chains = chainStarts(warm, day, T);
-  while (lo > day - maxLookback && [...chains.values()].some((first) => first < lo + T)) {
-    const next = Math.max(day - maxLookback, lo - Math.max(T, day - lo));
-    warm = (await read(next, lo)).concat(warm);
-    lo = next;
-    chains = chainStarts(warm, day, T);
-  }
   const state = new RollupState(options);
   const lastTs = new Map<string, number>();
-  const apply = (events: EnrichedEvent[]) => {
+  const apply = (events: readonly EnrichedEvent[]) => {
     state.apply(events);
     for (const e of events) lastTs.set(e.visitorId, e.ts);
   };
-  apply(warm.filter((e) => chains.has(e.visitorId)));
-  warm = [];
 
-  // ---- the day itself, streamed page by page.
-  await read(day, end, (counted, raw) => {
-    eventsInDay += raw;
-    eventsLeftToLive += raw - counted.length;
-    apply(counted);
-  });
+  // One forward scan of [day − margin, end + margin) does most of the work in one archive query
+  // (a store without range pushdown, such as FerretDB, pays a collection scan per query): the
+  // events before the day are the warm-up, the day's are applied page by page, the ones after it
+  // are the start of the look-ahead. Further reads only when visits reach beyond the margins.
+  let warm: EnrichedEvent[] | undefined = [];
+  const ahead: EnrichedEvent[] = [];
+  let lo = day - margin;
+
+  // ---- warm-up: every visit that reaches the day, from its first event.
+  async function warmUp(): Promise<void> {
+    let events = warm!;
+    warm = undefined;
+    let chains = chainStarts(events, day, T);
+    while (lo > day - maxLookback && [...chains.values()].some((first) => first < lo + T)) {
+      const next = Math.max(day - maxLookback, lo - Math.max(T, day - lo));
+      events = (await read(next, lo)).concat(events);
+      lo = next;
+      chains = chainStarts(events, day, T);
+    }
+    apply(events.filter((e) => chains.has(e.visitorId)));
+  }
+
+  // ---- the day itself, applied page by page.
+  for await (const page of pages(lo, end + margin)) {
+    let i = 0;
+    if (warm) {
+      while (i < page.length && page[i].ts < day) warm.push(page[i++]);
+      if (i === page.length) continue;
+      await warmUp();
+    }
+    let j = i;
+    while (j < page.length && page[j].ts < end) j++;
+    apply(page.slice(i, j));
+    for (; j < page.length; j++) ahead.push(page[j]);
+  }
+  if (warm) await warmUp();
 
   // ---- look-ahead: only events that extend a visit still open at the end of the day.
   const open = new Set<string>();
   for (const [visitor, ts] of lastTs) if (ts >= end - T) open.add(visitor);
-  let hi = end;
-  let step = 2 * T;
-  while (open.size > 0 && hi < end + maxLookahead && hi <= input.now) {
-    const next = Math.min(end + maxLookahead, hi + step);
-    for (const e of await read(hi, next)) {
+  const extend = (events: readonly EnrichedEvent[]) => {
+    for (const e of events) {
       if (!open.has(e.visitorId)) continue;
       if (e.ts > lastTs.get(e.visitorId)! + T) {
         open.delete(e.visitorId); // a new visit: not the day's business
@@ -138,6 +164,14 @@ export async function recomputeDay(input: DayInput): Promise<DayResult> {
       }
       apply([e]);
     }
+  };
+  extend(ahead);
+  let hi = end + margin;
+  for (const v of open) if (lastTs.get(v)! < hi - T) open.delete(v);
+  let step = Math.max(2 * T, margin);
+  while (open.size > 0 && hi < end + maxLookahead && hi <= input.now) {
+    const next = Math.min(end + maxLookahead, hi + step);
+    extend(await read(hi, next));
     hi = next;
     for (const v of open) if (lastTs.get(v)! < hi - T) open.delete(v);
     step *= 2;
