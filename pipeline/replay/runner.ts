@@ -8,6 +8,7 @@ import { partitionFor } from '../../core/ports.ts';
 import type { SessionState } from '../../core/rollup.ts';
 import { DAY_MS, HOUR_MS } from '../../core/time.ts';
 import { ARCHIVER_GROUP } from '../archiver.ts';
+import { AGGREGATOR_GROUP } from '../aggregator.ts';
 import type { RollupOptions } from '../rollup/index.ts';
 import { countedBy, recomputeDay, sameFigures, type DayResult } from './chunk.ts';
 import { dayKey } from './days.ts';
@@ -46,13 +47,15 @@ export interface ReplayRunnerConfig {
   pollMs: number;
   /** Pause between two chunks of a job (leaves the stores room). */
   pauseMs: number;
-  /** How long one chunk waits, holding the partition, for the archiver to catch up. */
+  /** How long a chunk waits for the archiver to reach the aggregator's committed offset, before taking the partition. */
   archiverWaitMs: number;
+  /** How long it then waits, holding the partition (live batches wait too), for the archiver to reach the checkpoint. */
+  lockedArchiverWaitMs: number;
   /** A job whose next chunk keeps failing this long is marked failed. */
   failAfterMs: number;
 }
 
-export const DEFAULT_RUNNER_CONFIG = { pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, failAfterMs: 10 * 60_000 } as const;
+export const DEFAULT_RUNNER_CONFIG = { pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, lockedArchiverWaitMs: 5_000, failAfterMs: 10 * 60_000 } as const;
 
 export interface ReplayRunner {
   /** Chunks done since start (for stats and tests). */
@@ -142,6 +145,9 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       const started = now();
       let result: DayResult;
       try {
+        // Without holding the partition first: an archiver that is far behind (or not running)
+        // must not stall the partition's live batches.
+        await waitForArchiver(p, async () => (await deps.eventLog.committedOffsets(AGGREGATOR_GROUP))[p] ?? 0, config.archiverWaitMs);
         result = await host.exclusive(p, (checkpoint) => runChunk(job, site, day, p, checkpoint));
       } catch (error) {
         if (error instanceof NotOwned || !host.owns(p)) return;
@@ -184,7 +190,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
 
   async function runChunk(job: ReplayJob, site: string, day: number, partition: number, checkpoint: number): Promise<DayResult> {
     if (!host.owns(partition)) throw new NotOwned();
-    await waitForArchiver(partition, checkpoint);
+    await waitForArchiver(partition, async () => checkpoint, config.lockedArchiverWaitMs);
     const at = now();
     const result = await recomputeDay({
       trackingId: site, day, options: config.options, archive: deps.archive, rollups: deps.rollups, now: at,
@@ -202,12 +208,15 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
 
   /**
    * The archive holds everything the aggregator counted only once the archiver has passed the
-   * aggregator's checkpoint. The partition is held meanwhile, so the checkpoint does not move.
+   * aggregator's checkpoint. In the chunk the partition is held, so the checkpoint does not move.
    */
-  async function waitForArchiver(partition: number, checkpoint: number): Promise<void> {
-    const until = now() + config.archiverWaitMs;
+  async function waitForArchiver(partition: number, target: () => Promise<number>, waitMs: number): Promise<void> {
+    const until = now() + waitMs;
     for (;;) {
-      const archived = (await deps.eventLog.committedOffsets(ARCHIVER_GROUP))[partition] ?? 0;
+      const [archived, checkpoint] = await Promise.all([
+        deps.eventLog.committedOffsets(ARCHIVER_GROUP).then((o) => o[partition] ?? 0),
+        target(),
+      ]);
       if (archived >= checkpoint) return;
       if (now() > until || stopping) {
         throw new Error(`the archiver has archived partition ${partition} up to offset ${archived}, the aggregator has counted up to ${checkpoint}; waiting for the archiver`);
