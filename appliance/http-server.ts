@@ -3,7 +3,7 @@
  * API, and the admin status route — plus /healthz and the OpenAPI document.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AlmanacConfig } from './config.ts';
+import type { AlmanacConfig, Role } from './config.ts';
 import type { Storage } from './profiles.ts';
 import type { Aggregator } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
@@ -12,6 +12,15 @@ import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
 import { hashApiKey } from './identifiers.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
+
+/** The services each role cannot work without (names as Storage.ping() reports them). */
+const REQUIRED_SERVICES: Record<Role, readonly string[]> = {
+  collector: ['sqlite', 'kafka', 'mongodb'],
+  archiver: ['sqlite', 'kafka', 'mongodb'],
+  aggregator: ['sqlite', 'kafka', 'cassandra'],
+  query: ['sqlite', 'cassandra', 'mongodb'],
+  admin: ['sqlite', 'mongodb'],
+};
 
 export interface HttpDeps {
   storage: Storage;
@@ -34,11 +43,18 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   const stops: (() => Promise<void>)[] = [];
   let ingestCounters: (() => unknown) | undefined;
 
+  // Ready means: every role of this node started, and every service those roles cannot work
+  // without answers. A service a role can do without (Redis: local rate limits, uncached
+  // queries) makes the node "degraded", still 200, so a load balancer keeps it in rotation.
   app.get('/healthz', async (_req, reply) => {
     const services = await storage.ping().catch(() => ({}) as Record<string, boolean>);
     const roles = Object.fromEntries(deps.ready);
-    const ok = Object.values(roles).every(Boolean) && Object.values(services).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'starting', roles, services });
+    const needed = new Set(config.roles.flatMap((role) => REQUIRED_SERVICES[role]));
+    const down = Object.entries(services).filter(([, up]) => !up).map(([name]) => name);
+    const unavailable = down.filter((name) => needed.has(name));
+    const started = Object.values(roles).every(Boolean);
+    const status = !started ? 'starting' : unavailable.length > 0 ? 'unavailable' : down.length > 0 ? 'degraded' : 'ok';
+    return reply.code(status === 'ok' || status === 'degraded' ? 200 : 503).send({ status, roles, services, ...(down.length ? { down } : {}) });
   });
 
   const openapi = openApiDocument(config.publicUrl);

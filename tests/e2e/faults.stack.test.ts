@@ -5,7 +5,7 @@
  *   1. Kafka stopped for 10 s during ingest: 503 + Retry-After, never another 5xx, no crash;
  *      clients resend after Retry-After; every event counts exactly once, in rollups and archive.
  *   2. Redis stopped: ingest continues (local rate-limit buckets), queries answer uncached and
- *      correctly, /healthz says redis is down; after the restart the cache serves fresh numbers.
+ *      correctly, /healthz says redis is down (degraded, still 200); after the restart the cache serves fresh numbers.
  *   3. Cassandra stopped during ingest: the collector keeps answering 202, the aggregator pauses
  *      (lag grows, commits fail), and after the restart the rollups catch up with exact counts.
  *
@@ -378,13 +378,14 @@ test('Redis stopped: ingest and queries go on uncached, /healthz says so, and th
       await stack('stop', 'redis');
       const stoppedAt = Date.now();
 
-      // /healthz reports Redis down (on a collector node and a query node alike).
+      // /healthz reports Redis down (on a collector node and a query node alike) as "degraded":
+      // still 200, since both roles work without it and a load balancer must keep them.
       for (const p of [collector, query]) {
         let last: unknown;
         const down = await waitFor(async () => {
           const h = await health(p.url);
           last = h;
-          return h.status === 503 && h.body.services?.redis === false;
+          return h.status === 200 && h.body.status === 'degraded' && h.body.services?.redis === false;
         }, 15_000, 250);
         assert.ok(down, `/healthz of ${p.url} does not report redis down: ${JSON.stringify(last)}`);
       }
@@ -444,7 +445,8 @@ test('Redis stopped: ingest and queries go on uncached, /healthz says so, and th
     // failed while Redis was down and are retried until they land), then hits again.
     for (const p of [collector, query]) {
       let last: unknown;
-      assert.ok(await waitFor(async () => ((last = await health(p.url)) as any).status === 200, 15_000, 250), `/healthz of ${p.url} after Redis restarted: ${JSON.stringify(last)}`);
+      const ok = (h: any) => h.status === 200 && h.body.status === 'ok';
+      assert.ok(await waitFor(async () => ok((last = await health(p.url))), 15_000, 250), `/healthz of ${p.url} after Redis restarted: ${JSON.stringify(last)}`);
       assert.equal((last as any).body.services.redis, true);
     }
     let after: Awaited<ReturnType<typeof aggregate>> | undefined;
@@ -492,6 +494,12 @@ test('Cassandra stopped during ingest: 202s go on, the aggregator pauses, then c
         maxLag = Math.max(maxLag, duringOutage.aggregatorLag.reduce((a, b) => a + b, 0));
         await sleep(500);
       }
+      // /healthz per role: the collector needs no Cassandra and stays in rotation; the
+      // aggregator's node cannot work without it and says so.
+      const [collectorHealth, pipelineHealth] = await Promise.all([health(collector.url), health(pipeline.url)]);
+      assert.equal(collectorHealth.status, 200, `collector /healthz while Cassandra is down: ${JSON.stringify(collectorHealth.body)}`);
+      assert.equal(pipelineHealth.status, 503, `aggregator /healthz while Cassandra is down: ${JSON.stringify(pipelineHealth.body)}`);
+      assert.equal(pipelineHealth.body.status, 'unavailable');
     } finally {
       const t1 = Date.now();
       await stack('start', 'cassandra');
