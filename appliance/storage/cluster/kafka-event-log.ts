@@ -46,6 +46,12 @@ export interface KafkaEventLogOptions {
   lingerMs?: number;
   /** Most events in one produce request. Default 2000. */
   maxEventsPerSend?: number;
+  /**
+   * Idempotent producers sending in parallel. kafkajs allows one request in flight per
+   * idempotent producer, so with one producer the collector's throughput is (events per send) /
+   * (send latency); more producers overlap the sends. Order holds within each append. Default 4.
+   */
+  producers?: number;
   /** An append that is not acknowledged within this time rejects. Default 5000 ms. */
   appendTimeoutMs?: number;
   /** Longest a consumer's fetch waits for new records (also bounds how long stop() waits). Default 500 ms. */
@@ -112,15 +118,18 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     resolve(): void;
     reject(err: Error): void;
   }
-  let producer: Producer | undefined;
-  let producerReady: Promise<Producer> | undefined;
+  interface Lane {
+    producer?: Producer;
+    producerReady?: Promise<Producer>;
+    sending?: Promise<void>;
+  }
+  const lanes: Lane[] = Array.from({ length: Math.max(1, options.producers ?? 4) }, () => ({}));
   const queue: PendingAppend[] = [];
   let queuedEvents = 0;
   let timer: NodeJS.Timeout | undefined;
-  let sending: Promise<void> | undefined;
   let closed = false;
 
-  function createProducer(): Promise<Producer> {
+  function createProducer(lane: Lane): Promise<Producer> {
     const p = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -131,30 +140,38 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
       createPartitioner: () => ({ message }) => partitionFor(String(message.key), partitions),
     });
-    producer = p;
+    lane.producer = p;
     return p.connect().then(() => p);
   }
 
-  function resetProducer(): void {
-    const old = producer;
-    producer = undefined;
-    producerReady = undefined;
+  function resetProducer(lane: Lane): void {
+    const old = lane.producer;
+    lane.producer = undefined;
+    lane.producerReady = undefined;
     if (old) void old.disconnect().catch(() => {});
   }
 
+  /** Starts a send on every idle lane while appends are queued (a busy lane takes more when it is done). */
+  function startIdleLanes(): void {
+    for (const lane of lanes) {
+      if (queue.length === 0) return;
+      if (!lane.sending) lane.sending = flush(lane);
+    }
+  }
+
   function schedule(): void {
-    if (sending || timer) return;
+    if (timer || lanes.every((l) => l.sending)) return;
     if (queuedEvents >= maxEventsPerSend || lingerMs <= 0) {
-      sending = flush();
+      startIdleLanes();
       return;
     }
     timer = setTimeout(() => {
       timer = undefined;
-      if (!sending) sending = flush();
+      startIdleLanes();
     }, lingerMs);
   }
 
-  async function flush(): Promise<void> {
+  async function flush(lane: Lane): Promise<void> {
     try {
       while (queue.length > 0) {
         // Whole appends only, so one append's events stay together and in order.
@@ -170,8 +187,8 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
         try {
           await withTimeout(
             (async () => {
-              producerReady ??= createProducer();
-              const p = await producerReady;
+              lane.producerReady ??= createProducer(lane);
+              const p = await lane.producerReady;
               await p.send({ topic, messages, acks: -1, compression });
             })(),
             appendTimeoutMs,
@@ -179,13 +196,13 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
           );
           for (const t of take) t.resolve();
         } catch (err) {
-          resetProducer();
+          resetProducer(lane);
           const error = new Error(`cannot append to Kafka topic ${topic}: ${(err as Error).message}`, { cause: err });
           for (const t of take) t.reject(error);
         }
       }
     } finally {
-      sending = undefined;
+      lane.sending = undefined;
     }
   }
 
@@ -376,13 +393,13 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
         timer = undefined;
       }
       // Appends already accepted are sent (or fail) before the producer goes away.
-      while (sending || queue.length > 0) {
-        if (!sending) sending = flush();
-        await sending;
+      while (queue.length > 0 || lanes.some((l) => l.sending)) {
+        startIdleLanes();
+        await Promise.all(lanes.map((l) => l.sending));
       }
       await Promise.all([...subscriptions].map((s) => s.stop().catch(() => {})));
       await Promise.all([
-        producer?.disconnect().catch(() => {}),
+        ...lanes.map((l) => l.producer?.disconnect().catch(() => {})),
         admin.disconnect().catch(() => {}),
         reader.close(),
       ]);
