@@ -184,7 +184,15 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
         log(`replay ${job.id}: ${job.status} (${progress.daysDone}/${progress.daysTotal} days, ${progress.eventsDone} events, ${progress.eventsPerSec} events/s)`);
         return;
       }
-      if (config.pauseMs > 0) await sleep(config.pauseMs);
+      if (config.pauseMs > 0) {
+        await sleep(config.pauseMs);
+        // A cancel asked for during the pause stops the job before its next day.
+        const latest = await registry.getReplayJob(job.id);
+        if (latest?.cancelRequested) {
+          await finish(job, 'cancelled');
+          return;
+        }
+      }
     }
   }
 
