@@ -46,6 +46,11 @@ export interface AggregatorConfig {
    * ALMANAC_TEST_ONLY_DROP_BROWSER. Never set it outside tests.
    */
   testOnlyDropBrowser?: string;
+  /**
+   * BENCHMARK ONLY — false skips the duplicate bookkeeping (no seen-ID lookups or writes), to
+   * measure what it costs. Client retries are then counted twice. Default true.
+   */
+  dedupBookkeeping?: boolean;
 }
 
 export interface AggregatorDeps {
@@ -108,7 +113,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     if (fresh.length === 0) return;
     const nextOffset = fresh[fresh.length - 1].offset + 1;
 
-    const events = await dropDuplicates(fresh);
+    const events = config.dedupBookkeeping === false ? fresh.map((r) => r.event) : await dropDuplicates(fresh);
     const counted = dropBrowser !== undefined ? events.filter((e) => e.browser !== dropBrowser) : events;
     const { state } = work;
     if (counted.length > 0) {
@@ -123,7 +128,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
       nextOffset,
       buckets: dirty.buckets,
       sessions: dirty.sessions,
-      seen: events.map((e) => ({ trackingId: e.trackingId, eventId: e.eventId, at })),
+      seen: config.dedupBookkeeping === false ? [] : events.map((e) => ({ trackingId: e.trackingId, eventId: e.eventId, at })),
     });
     work.checkpoint = nextOffset;
     stats.commits++;
