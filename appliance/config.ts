@@ -36,6 +36,10 @@ export interface AlmanacConfig {
     logRetentionHours: number; // 168 h
     /** Embedded profile: run archiver and aggregator in a worker thread, on a second core. */
     thread: boolean;
+    /** Pause between two replay chunks (one site-day each), ms; lets live batches through on a busy node. */
+    replayPauseMs: number; // 0
+    /** TEST ONLY: a deliberately wrong logic (this browser is not counted) to test replays. */
+    testOnlyDropBrowser?: string;
   };
   query: {
     openRangeTtlMs: number; // 5 s
@@ -100,6 +104,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       dedupWindowHours: read.int('ALMANAC_DEDUP_WINDOW_HOURS', 48, 24, 24 * 30),
       logRetentionHours: read.int('ALMANAC_LOG_RETENTION_HOURS', 168, 1, 24 * 365),
       thread: read.bool('ALMANAC_PIPELINE_THREAD', true),
+      replayPauseMs: read.int('ALMANAC_REPLAY_PAUSE_MS', 0, 0, 3_600_000),
+      ...(env.ALMANAC_TEST_ONLY_DROP_BROWSER ? { testOnlyDropBrowser: env.ALMANAC_TEST_ONLY_DROP_BROWSER } : {}),
     },
     query: {
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),

@@ -42,8 +42,8 @@ export interface AggregatorConfig {
   maxEventAgeHours?: number;
   /**
    * TEST ONLY — a deliberately wrong logic, to test replays: events of this browser are consumed
-   * (marked seen) but not counted, and buckets are stamped logic version 0. Also read from
-   * ALMANAC_TEST_ONLY_DROP_BROWSER. Never set it outside tests.
+   * (marked seen) but not counted, and buckets are stamped logic version 0. Set by
+   * ALMANAC_TEST_ONLY_DROP_BROWSER (appliance/config.ts). Never set it outside tests.
    */
   testOnlyDropBrowser?: string;
   /**
@@ -89,7 +89,7 @@ const MAX_BACKOFF_MS = 10_000;
 export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
-  const dropBrowser = config.testOnlyDropBrowser ?? (process.env.ALMANAC_TEST_ONLY_DROP_BROWSER || undefined);
+  const dropBrowser = config.testOnlyDropBrowser;
   if (dropBrowser !== undefined) log(`aggregator: TEST ONLY: events of browser '${dropBrowser}' are not counted (logic version 0)`);
   const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion };
   const partitions = new Map<number, PartitionWork>();
@@ -243,7 +243,6 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   let replays: ReplayRunner | undefined;
   const jobs = deps.registry as (Registry & Partial<ReplayJobRegistry>) | undefined;
   if (jobs?.listReplayJobs && jobs.getReplayJob && jobs.updateReplayJob && deps.archive) {
-    const pause = Number(process.env.ALMANAC_REPLAY_PAUSE_MS);
     replays = startReplayRunner({
       registry: jobs as Registry & ReplayJobRegistry,
       archive: deps.archive,
@@ -270,7 +269,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
       dedupWindowHours: config.dedupWindowHours,
       maxEventAgeHours: config.maxEventAgeHours ?? 72,
       pollMs: config.replayPollMs ?? DEFAULT_RUNNER_CONFIG.pollMs,
-      pauseMs: config.replayPauseMs ?? (Number.isFinite(pause) && pause > 0 ? pause : DEFAULT_RUNNER_CONFIG.pauseMs),
+      pauseMs: config.replayPauseMs ?? DEFAULT_RUNNER_CONFIG.pauseMs,
     });
   }
 

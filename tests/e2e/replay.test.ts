@@ -37,18 +37,10 @@ after(async () => {
 
 /** Starts an appliance on `dataDir`; `env` may switch on the test-only wrong logic or pace the replay. */
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ app: RunningAppliance; credentials: Credentials }> {
-  // The pipeline thread copies process.env when it starts; the hooks are read there.
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const config = loadConfig({ ALMANAC_DATA_DIR: dataDir, ALMANAC_PORT: '0', ALMANAC_TRUST_PROXY: 'true', ALMANAC_MAX_EVENT_AGE_HOURS: String(MAX_AGE_HOURS) });
-    const app = await startAppliance(config);
-    running.push(app);
-    return { app, credentials: JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as Credentials };
-  } finally {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
+  const config = loadConfig({ ALMANAC_DATA_DIR: dataDir, ALMANAC_PORT: '0', ALMANAC_TRUST_PROXY: 'true', ALMANAC_MAX_EVENT_AGE_HOURS: String(MAX_AGE_HOURS), ...env });
+  const app = await startAppliance(config);
+  running.push(app);
+  return { app, credentials: JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as Credentials };
 }
 
 async function stop(app: RunningAppliance): Promise<void> {
