@@ -32,7 +32,7 @@ import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { computeRollups } from '../../pipeline/rollup/index.ts';
 import { archivedEvents, compareBuckets, storedBuckets } from '../../pipeline/replay/test-support.ts';
 import { freshNamespace, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';
-import { generateTraffic, type GeneratedVisitor } from '../support/traffic.ts';
+import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';
 
 // 50k by default: on the 2-core machine every SIGKILL costs ~30 s (Kafka's session timeout of the
 // dead member, measured) before the restarted aggregator is healthy, and the read-side scan of the
@@ -57,17 +57,6 @@ after(async () => {
   if (ns) await ns.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 

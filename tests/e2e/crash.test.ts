@@ -28,7 +28,7 @@ import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { computeRollups } from '../../pipeline/rollup/index.ts';
 import { archivedEvents, compareBuckets, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
 import { embeddedProcess, freePort, type EmbeddedProcess } from '../support/embedded-process.ts';
-import { generateTraffic, type GeneratedVisitor } from '../support/traffic.ts';
+import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';
 
 const EVENTS = Number(process.env.CRASH_EVENTS ?? 100_000);
 const VISITORS = Math.round(EVENTS / 25);
@@ -44,17 +44,6 @@ after(async () => {
   for (const p of processes) await p.stop('SIGKILL').catch(() => {});
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

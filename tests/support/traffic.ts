@@ -40,7 +40,8 @@ const BROWSERS = [
 const PAGES = ['/', '/pricing', '/blog/hello', '/blog/scaling', '/docs', '/docs/install', '/signup', '/about'];
 const REFERRERS = ['', '', 'https://www.google.com/', 'https://news.ycombinator.com/', 'https://twitter.com/'];
 
-function rng(seed: number): () => number {
+/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same run. */
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
