@@ -40,6 +40,8 @@ export interface AlmanacConfig {
     replayPauseMs: number; // 0
     /** TEST ONLY: a deliberately wrong logic (this browser is not counted) to test replays. */
     testOnlyDropBrowser?: string;
+    /** TEST ONLY: the aggregator's process kills itself after this many rollup commits, before the log offset commit. */
+    testOnlyCrashAfterCommits?: number;
   };
   query: {
     openRangeTtlMs: number; // 5 s
@@ -106,6 +108,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       thread: read.bool('ALMANAC_PIPELINE_THREAD', true),
       replayPauseMs: read.int('ALMANAC_REPLAY_PAUSE_MS', 0, 0, 3_600_000),
       ...(env.ALMANAC_TEST_ONLY_DROP_BROWSER ? { testOnlyDropBrowser: env.ALMANAC_TEST_ONLY_DROP_BROWSER } : {}),
+      ...(env.ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS ? { testOnlyCrashAfterCommits: read.int('ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS', 1, 1, 1_000_000) } : {}),
     },
     query: {
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),

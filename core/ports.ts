@@ -47,6 +47,18 @@ export interface EventLog {
   endOffsets(): Promise<number[]>;
   /** Next offset to be read by a group, per partition (0 when it never committed). */
   committedOffsets(group: string): Promise<number[]>;
+  /**
+   * The first offset of the partition whose record time is ≥ `ts` (ms), or the end offset when
+   * there is none. Record time = when the record was appended (Kafka: the message timestamp,
+   * set to the event's receivedAt; embedded: the append time). Replays find their range by it.
+   */
+  offsetForTime(partition: number, ts: number): Promise<number>;
+  /**
+   * The oldest record the partition still holds (retention trims older ones): its offset and
+   * record time; `time` is undefined when the partition holds no record (then `offset` is the end
+   * offset). `offset` 0 means nothing was ever trimmed.
+   */
+  earliest(partition: number): Promise<{ offset: number; time: number | undefined }>;
   close(): Promise<void>;
 }
 
@@ -97,9 +109,30 @@ export interface RollupCommit {
   seen: { trackingId: string; eventId: string; at: number }[];
 }
 
+/**
+ * A commit refused because another store instance claimed the partition after this one did
+ * (fencing): the partition moved to another aggregator. Nothing of the commit is visible.
+ */
+export class PartitionFencedError extends Error {
+  readonly code = 'partition_fenced';
+  constructor(readonly partition: number) {
+    super(`Partition ${partition} was claimed by another aggregator instance; this one no longer writes it (nothing of the refused commit is visible).`);
+    this.name = 'PartitionFencedError';
+  }
+}
+
 export interface RollupStore {
   /** Next offset to process for a partition; 0 when never committed. */
   checkpoint(partition: number): Promise<number>;
+  /**
+   * Fencing: makes this store instance the partition's one writer and returns its checkpoint.
+   * The partition's owner epoch is raised by compare-and-set; from then on every commit of the
+   * partition through an instance holding an older epoch is refused (PartitionFencedError) and
+   * leaves nothing visible. The aggregator claims each partition it is assigned before its first
+   * batch. An instance that commits a partition it never claimed claims it first.
+   */
+  claim(partition: number): Promise<number>;
+  /** Writes the commit all-or-nothing; rejects with PartitionFencedError if another instance claimed the partition since. */
   commit(write: RollupCommit): Promise<void>;
   getBuckets(keys: readonly BucketKey[]): Promise<StoredBucket[]>;
   getSessions(keys: readonly { trackingId: string; visitorId: string }[]): Promise<SessionState[]>;

@@ -10,6 +10,12 @@
  *   committed offset, and skips records below it. A crash between the rollup commit and the log's
  *   offset commit therefore replays records that are then skipped; a crash before the rollup
  *   commit loses only in-memory work, which is redone from the log.
+ * - Fencing: before its first batch of a newly assigned partition the aggregator claims it in the
+ *   rollup store (RollupStore.claim raises the partition's owner epoch by compare-and-set), and a
+ *   commit through an instance whose epoch is no longer current is refused with nothing visible.
+ *   So if a rebalance leaves a stale member still working on a partition it lost, its commits
+ *   fail (PartitionFencedError) instead of doubling what the new owner counts; it drops the
+ *   partition until the group assigns it again.
  * - Client retries (same eventId) are dropped against the seen-ID set kept for dedupWindowHours,
  *   which is written in the same commit, so a duplicate is dropped whether or not a crash happened.
  * - If a commit fails (store down), the partition's in-memory state is thrown away (it may hold
@@ -20,7 +26,7 @@
  *   buckets in one RollupCommit that leaves the checkpoint where it is, and the partition's
  *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
-import type { Cache, EventLog, LogBatch, LogRecord, RawArchive, Registry, ReplayJobRegistry, RollupStore, Subscription } from '../core/ports.ts';
+import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type ReplayJobRegistry, type RollupStore, type Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { GRANULARITY_MS, HOUR_MS } from '../core/time.ts';
 import { RollupState, type RollupOptions } from './rollup/index.ts';
@@ -51,6 +57,12 @@ export interface AggregatorConfig {
    * measure what it costs. Client retries are then counted twice. Default true.
    */
   dedupBookkeeping?: boolean;
+  /**
+   * TEST ONLY — the process kills itself (SIGKILL) right after its n-th rollup commit, before the
+   * log's offset commit: the crash window the checkpoint exists for, hit on purpose rather than
+   * by chance. Set by ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS. Never set it outside tests.
+   */
+  testOnlyCrashAfterCommits?: number;
 }
 
 export interface AggregatorDeps {
@@ -70,6 +82,8 @@ export interface AggregatorStats {
   skippedBelowCheckpoint: number;
   commits: number;
   failedCommits: number;
+  /** Commits refused because another instance had claimed the partition (fencing). */
+  fencedCommits: number;
   /** Newest event time (ts) folded into rollups, per tracking ID: the freshness of its numbers. */
   newestEventTs: Record<string, number>;
   /** When the last commit happened (ms). */
@@ -94,14 +108,21 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion };
   const partitions = new Map<number, PartitionWork>();
   const stats: AggregatorStats = {
-    processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, newestEventTs: {}, lastCommitAt: null,
+    processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, fencedCommits: 0, newestEventTs: {}, lastCommitAt: null,
   };
+  const crashAfter = config.testOnlyCrashAfterCommits;
+  if (crashAfter !== undefined) log(`aggregator: TEST ONLY: this process kills itself after rollup commit ${crashAfter}, before the log offset commit`);
   let stopping = false;
+
+  /** Partitions assigned to this instance and not yet claimed in the rollup store (fencing). */
+  const toClaim = new Set<number>();
 
   async function own(partition: number): Promise<PartitionWork> {
     let work = partitions.get(partition);
     if (!work) {
-      work = { checkpoint: await deps.rollups.checkpoint(partition), state: new RollupState(options), lastEvictAt: now() };
+      const checkpoint = toClaim.has(partition) ? await deps.rollups.claim(partition) : await deps.rollups.checkpoint(partition);
+      toClaim.delete(partition);
+      work = { checkpoint, state: new RollupState(options), lastEvictAt: now() };
       partitions.set(partition, work);
     }
     return work;
@@ -132,6 +153,10 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     });
     work.checkpoint = nextOffset;
     stats.commits++;
+    if (crashAfter !== undefined && stats.commits >= crashAfter) {
+      log(`aggregator: TEST ONLY: killing this process after rollup commit ${stats.commits} (partition ${batch.partition}, next offset ${nextOffset}), before the log offset commit`);
+      process.kill(process.pid, 'SIGKILL');
+    }
     stats.lastCommitAt = at;
     stats.processed += events.length;
     stats.duplicates += fresh.length - events.length;
@@ -211,10 +236,19 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     group: AGGREGATOR_GROUP,
     maxBatch: config.batchSize,
     onAssign(assigned) {
-      for (const p of assigned) owned.add(p);
+      log(`aggregator: assigned partitions ${assigned.join(',')}`);
+      for (const p of assigned) {
+        owned.add(p);
+        toClaim.add(p);
+        partitions.delete(p);
+      }
     },
     async onRevoke(revoked) {
-      for (const p of revoked) owned.delete(p);
+      log(`aggregator: revoked partitions ${revoked.join(',')}`);
+      for (const p of revoked) {
+        owned.delete(p);
+        toClaim.delete(p);
+      }
       // A replay chunk in flight sees the partition gone and does not commit; wait for it.
       await Promise.all(revoked.map((p) => exclusive(p, async () => {})));
       for (const p of revoked) partitions.delete(p);
@@ -222,15 +256,23 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     onBatch: (batch) => exclusive(batch.partition, async () => {
       let backoff = 200;
       for (;;) {
+        // A partition this instance was fenced out of waits for the group to assign it again.
+        if (!owned.has(batch.partition)) throw new PartitionFencedError(batch.partition);
         const work = await own(batch.partition).catch(() => undefined);
         try {
           if (!work) throw new Error('cannot read the partition checkpoint');
           await processOnce(work, batch);
           return;
         } catch (error) {
-          stats.failedCommits++;
           // The in-memory state may now hold changes the store never got: rebuild it from the store.
           partitions.delete(batch.partition);
+          if (error instanceof PartitionFencedError) {
+            stats.fencedCommits++;
+            owned.delete(batch.partition);
+            log(`aggregator: partition ${batch.partition} was claimed by another instance; dropping it until it is assigned here again`);
+            throw error;
+          }
+          stats.failedCommits++;
           if (stopping) throw error;
           log(`aggregator: partition ${batch.partition} batch failed (${(error as Error).message}); retrying in ${backoff} ms`);
           await new Promise((r) => setTimeout(r, backoff));

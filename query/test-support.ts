@@ -102,6 +102,11 @@ export class MemoryRollupStore implements RollupStore {
     return this.checkpoints.get(partition) ?? 0;
   }
 
+  /** One process, one instance: nothing to fence. */
+  async claim(partition: number): Promise<number> {
+    return this.checkpoint(partition);
+  }
+
   async commit(write: RollupCommit): Promise<void> {
     this.put(write.buckets);
     this.checkpoints.set(write.partition, write.nextOffset);

@@ -39,6 +39,7 @@ export function memoryArchive(events: readonly EnrichedEvent[]): RawArchive {
 function stubStore(seen: Set<string> = new Set()): RollupStore {
   return {
     checkpoint: async () => 0,
+    claim: async () => 0,
     commit: async () => {},
     getBuckets: async () => [],
     getSessions: async () => [],

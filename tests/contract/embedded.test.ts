@@ -17,7 +17,7 @@ import { cacheContract } from './cache.contract.ts';
 function embedded<P>(pick: (s: EmbeddedStorage) => P): () => Promise<Harness<P>> {
   return async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'almanac-contract-'));
-    const storage = openEmbeddedStorage({
+    const open = () => openEmbeddedStorage({
       path: path.join(dir, 'almanac.sqlite'),
       partitions: 4,
       // The event log suite makes onBatch fail on purpose; other errors should show.
@@ -25,9 +25,17 @@ function embedded<P>(pick: (s: EmbeddedStorage) => P): () => Promise<Harness<P>>
         if (!String((err as Error)?.message).includes('simulated')) console.error(context, err);
       },
     });
+    const storage = open();
+    const others: EmbeddedStorage[] = [];
     return {
       port: pick(storage),
+      async another() {
+        const other = open();
+        others.push(other);
+        return pick(other);
+      },
       async cleanup() {
+        for (const other of others) await other.close();
         await storage.close();
         rmSync(dir, { recursive: true, force: true });
       },

@@ -57,5 +57,7 @@ export function sleep(ms: number): Promise<void> {
 /** What each suite's factory returns: a fresh port and how to dispose of it. */
 export interface Harness<P> {
   port: P;
+  /** Opens a second instance of the port on the same storage (as another process would); closed by cleanup. */
+  another?(): Promise<P>;
   cleanup(): Promise<void>;
 }

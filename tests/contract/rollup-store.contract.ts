@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import type { RollupStore } from '../../core/ports.ts';
+import { PartitionFencedError, type RollupStore } from '../../core/ports.ts';
 import type { BreakdownRow, Dimension, RollupRow, SessionState, StoredBucket } from '../../core/rollup.ts';
 import type { Granularity } from '../../core/time.ts';
 import { DAY_MS, HOUR_MS } from '../../core/time.ts';
@@ -75,6 +75,55 @@ export function rollupStoreContract(name: string, make: () => Promise<Harness<Ro
       await store.commit({ partition: p2, nextOffset: 3, buckets: [], sessions: [], seen: [] });
       assert.equal(await store.checkpoint(p1), 25);
       assert.equal(await store.checkpoint(p2), 3);
+    });
+
+    test('fencing: after another instance claims a partition, the old owner\'s commit is refused and leaves nothing', async (t) => {
+      if (!harness.another) return t.skip('the harness cannot open a second instance');
+      const other = await harness.another();
+      const site = unique('fence');
+      const partition = freshPartition();
+      assert.equal(await store.claim(partition), 0);
+      await store.commit({ partition, nextOffset: 5, buckets: [bucket(site, 'hour', H0, 1)], sessions: [], seen: [] });
+
+      // The partition moves: the new owner claims it and sees the old owner's last commit.
+      assert.equal(await other.claim(partition), 5);
+      const stale = bucket(site, 'hour', H0 + HOUR_MS, 99);
+      await assert.rejects(
+        store.commit({ partition, nextOffset: 9, buckets: [stale], sessions: [session(site, 'zombie', H0, H0 + 1)], seen: [{ trackingId: site, eventId: 'z1', at: H0 }] }),
+        (err: Error & { code?: string }) => err.code === 'partition_fenced' && err instanceof PartitionFencedError,
+      );
+      assert.equal(await other.checkpoint(partition), 5);
+      assert.deepEqual(await other.getBuckets([{ trackingId: site, granularity: 'hour', start: H0 + HOUR_MS }]), []);
+      assert.deepEqual(await other.getSessions([{ trackingId: site, visitorId: 'zombie' }]), []);
+      assert.deepEqual(await other.seenEventIds(site, ['z1']), new Set());
+      // Still refused later: a fenced instance does not take the partition back by itself.
+      await assert.rejects(store.commit({ partition, nextOffset: 10, buckets: [], sessions: [], seen: [] }), PartitionFencedError);
+
+      // The new owner commits on top of what the old one left.
+      await other.commit({ partition, nextOffset: 12, buckets: [bucket(site, 'hour', H0 + HOUR_MS, 3)], sessions: [], seen: [] });
+      assert.equal(await store.checkpoint(partition), 12);
+      const [got] = await store.getBuckets([{ trackingId: site, granularity: 'hour', start: H0 + HOUR_MS }]);
+      assert.equal(got.totals.pageviews, 3);
+
+      // Claiming again (the group gave the partition back) makes the first instance the writer again.
+      assert.equal(await store.claim(partition), 12);
+      await store.commit({ partition, nextOffset: 13, buckets: [], sessions: [], seen: [] });
+      await assert.rejects(other.commit({ partition, nextOffset: 14, buckets: [], sessions: [], seen: [] }), PartitionFencedError);
+      assert.equal(await other.checkpoint(partition), 13);
+    });
+
+    test('concurrent claims: exactly one instance ends up able to commit', async (t) => {
+      if (!harness.another) return t.skip('the harness cannot open a second instance');
+      const other = await harness.another();
+      const partition = freshPartition();
+      await Promise.all([store.claim(partition), other.claim(partition)]);
+      const results = await Promise.allSettled([
+        store.commit({ partition, nextOffset: 1, buckets: [], sessions: [], seen: [] }),
+        other.commit({ partition, nextOffset: 2, buckets: [], sessions: [], seen: [] }),
+      ]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      assert.equal(await store.checkpoint(partition), winner + 1);
     });
 
     test('a committed bucket replaces its previous version whole', async () => {

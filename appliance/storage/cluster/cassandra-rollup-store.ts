@@ -6,46 +6,46 @@
  * it is the same as ONE. The aggregator reads its own commits back (checkpoint, buckets,
  * sessions, seen IDs), so it needs read-your-writes; ONE would not give it for RF > 1.
  *
- * How commit() is all-or-nothing
- * ------------------------------
- * Small commits (the estimated size fits `maxBatchBytes`, below Cassandra's
- * batch_size_fail_threshold, 50 KiB by default) are ONE LOGGED batch holding every statement:
- * totals and breakdown rows, sessions, seen IDs, expiry index rows and the checkpoint.
- * Cassandra first writes a logged batch to the batchlog, then applies it; if the coordinator
- * fails half-way, the batchlog is replayed, so either all of it becomes visible (eventually) or,
- * if the batchlog write failed, none. Limits:
- * - not isolated: the rows live in many partitions, and a reader (the query service) may see
- *   some of a batch's rows before the others for a moment. The aggregator is not affected: it
- *   reads only its own partition's state, and only before committing.
- * - a failed (e.g. timed-out) batch may still be applied later by a batchlog replay. So after a
- *   failed commit the partition is held for `ambiguousCommitWaitMs` (longer than Cassandra's
- *   batchlog replay delay) before checkpoint() or commit() touch it again: by then the old batch
- *   is either applied, and its checkpoint is read, or never will be.
- * - every commit of a partition is written with an explicit timestamp larger than the previous
- *   commit's (kept in the checkpoint row), so a late replay of an older write can never win over
- *   a newer one, whichever node's clock wrote it.
- *
- * Large commits (an aggregator batch of 5000 events is typically 0.3–2 MB) would exceed the
- * batch size limit. Raising batch_size_fail_threshold would only move the limit and make every
- * node coordinate huge batches, so a large commit is split, and stays all-or-nothing by a redo
- * record (a client-side batchlog):
+ * How commit() is all-or-nothing, and fenced
+ * --------------------------------------------
+ * A commit (an aggregator batch is typically 30 KiB–5 MiB, past Cassandra's batch size limit) is
+ * written through a redo record, a client-side batchlog:
  *   1. the whole RollupCommit is written, serialised, to pending_commits (in chunks);
- *   2. ONE single-row write of the checkpoint row sets next_offset AND marks the commit pending:
- *      this is the commit point (a single-row write is atomic and isolated in Cassandra);
+ *   2. ONE lightweight transaction on the partition's checkpoint row sets next_offset AND marks
+ *      the commit pending, IF owner_epoch is still the epoch this instance claimed: this is the
+ *      commit point (a single-row compare-and-set is atomic, isolated and linearizable);
  *   3. the statements are applied (idempotent overwrites, with the commit's timestamp);
- *   4. the pending mark and the payload are removed.
+ *   4. the pending mark (compare-and-set on pending_ts) and the payload are removed.
  * A crash before 2 leaves the old checkpoint and no visible change (the payload is never used).
- * A crash after 2 leaves the new checkpoint: whoever next calls checkpoint() or commit() for the
- * partition (the aggregator always calls checkpoint() when it takes a partition, and after any
- * failure) first finds the mark and applies the payload again, then clears it. Every statement
- * is an overwrite carrying the commit's timestamp, so applying twice is the same as once. So the
- * aggregator never sees a checkpoint whose data is missing, nor data whose checkpoint is missing,
- * and exactly-once holds exactly as with one batch. (The aggregator's batch size,
- * ALMANAC_AGGREGATOR_BATCH, decides how often the split path is taken.)
+ * A crash after 2 leaves the new checkpoint: whoever next calls checkpoint(), claim() or
+ * commit() for the partition (the aggregator claims every partition it is assigned, and reloads
+ * after any failure) first finds the mark and applies the payload again, then clears it. Every
+ * statement is an overwrite carrying the commit's timestamp, so applying twice is the same as
+ * once. The aggregator never sees a checkpoint whose data is missing, nor data whose checkpoint
+ * is missing.
+ *
+ * Fencing. Kafka's group protocol gives a partition one owner at a time only as long as every
+ * member notices a rebalance in time; a member that stalls (GC, a long retry, a partition from
+ * the network) can still be working on a partition that was given to another. claim() raises
+ * the partition's owner_epoch by compare-and-set and remembers it; the commit point above only
+ * applies if the epoch is unchanged, so a stale owner's commit is refused (PartitionFencedError)
+ * before anything of it is visible, and its payload is never applied. The new owner reads the
+ * checkpoint after its claim (a SERIAL read, which also completes any Paxos round in flight), so
+ * it starts from exactly what the last accepted commit left.
+ *
+ * Timestamps: every commit of a partition carries an explicit write timestamp larger than the
+ * previous commit's (write_ts, kept in the checkpoint row), so a late write of an older commit's
+ * statement can never win over a newer one, whichever node's clock wrote it. The checkpoint row
+ * itself is written only by lightweight transactions (which cannot take custom timestamps, and
+ * must not be mixed with plain writes on the same row).
+ *
+ * Costs (appliance/storage/cluster/README.md): two compare-and-sets per commit, a few ms each on
+ * the dev stack. Smaller commits were once sent as one logged batch; that path could not be fenced
+ * (conditional batches must stay within one Cassandra partition) and is gone.
  */
 import { serialize, deserialize } from 'node:v8';
-import type cassandra from 'cassandra-driver';
-import type { RollupCommit, RollupStore } from '../../../core/ports.ts';
+import cassandra from 'cassandra-driver';
+import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
 import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type SessionState, type StoredBucket } from '../../../core/rollup.ts';
 import { DAY_MS, HOUR_MS, dayOf, type Granularity } from '../../../core/time.ts';
 import { decodeBreakdownRows, encodeBreakdownRows } from './rollup-codec.ts';
@@ -54,8 +54,6 @@ export interface CassandraRollupStoreOptions {
   keyspace: string;
   /** TTL of seen-event rows: the dedup window (prune() also deletes them explicitly). */
   seenTtlSeconds: number;
-  /** Largest estimated commit sent as one logged batch. Default 30 000 bytes. */
-  maxBatchBytes?: number;
   /** Size of one pending_commits chunk. Default 512 KiB. */
   pendingChunkBytes?: number;
   /** Parallel requests of one read or apply. Default 32. */
@@ -66,7 +64,7 @@ export interface CassandraRollupStoreOptions {
 }
 
 export interface CommitStats {
-  path: 'batch' | 'split';
+  path: 'redo';
   statements: number;
   estimatedBytes: number;
   ms: number;
@@ -87,13 +85,16 @@ interface Statement {
 
 type Row = cassandra.types.Row;
 
+/** Compare-and-set writes on the checkpoint row, and the reads that must see them. */
+const LWT = { prepare: true, serialConsistency: cassandra.types.consistencies.localSerial };
+const SERIAL_READ = { prepare: true, consistency: cassandra.types.consistencies.localSerial };
+
 const COUNTER_COLUMNS = 'pageviews, events, visits, bounces, duration_ms, conversions, revenue, visitors';
 const SESSION_COLUMNS = `tracking_id, visitor_id, start_ts, end_ts, first_event_id, last_event_id, entry_page, exit_page,
   pageviews, events, source, utm_source, utm_medium, utm_campaign, country, device, browser, os`;
 
 export function createCassandraRollupStore(client: cassandra.Client, options: CassandraRollupStoreOptions): CassandraRollupStore {
   const ks = options.keyspace;
-  const maxBatchBytes = options.maxBatchBytes ?? 30_000;
   const chunkBytes = options.pendingChunkBytes ?? 512 * 1024;
   const concurrency = options.concurrency ?? 32;
   const ambiguousWaitMs = options.ambiguousCommitWaitMs ?? 15_000;
@@ -108,13 +109,15 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     insertSeen: `INSERT INTO ${ks}.seen_events (tracking_id, event_id, at) VALUES (?, ?, ?) USING TTL ?`,
     insertExpiry: `INSERT INTO ${ks}.expiry_index (kind, hour, partition, write_ts, items) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
     insertExpiryHour: `INSERT INTO ${ks}.expiry_hours (kind, hour) VALUES (?, ?)`,
-    upsertCheckpoint: `INSERT INTO ${ks}.checkpoints (partition, next_offset, write_ts, updated_at) VALUES (?, ?, ?, ?)`,
-    markPending: `UPDATE ${ks}.checkpoints SET next_offset = ?, write_ts = ?, pending_ts = ?, pending_chunks = ?, updated_at = ? WHERE partition = ?`,
-    clearPending: `UPDATE ${ks}.checkpoints SET pending_ts = null, pending_chunks = null WHERE partition = ?`,
+    // The checkpoint row: compare-and-set only (see the header).
+    claimNew: `INSERT INTO ${ks}.checkpoints (partition, next_offset, write_ts, owner_epoch, updated_at) VALUES (?, 0, 0, 1, ?) IF NOT EXISTS`,
+    claimNext: `UPDATE ${ks}.checkpoints SET owner_epoch = ?, updated_at = ? WHERE partition = ? IF owner_epoch = ?`,
+    markPending: `UPDATE ${ks}.checkpoints SET next_offset = ?, write_ts = ?, pending_ts = ?, pending_chunks = ?, updated_at = ? WHERE partition = ? IF owner_epoch = ?`,
+    clearPending: `UPDATE ${ks}.checkpoints SET pending_ts = null, pending_chunks = null WHERE partition = ? IF pending_ts = ?`,
+    selectCheckpoint: `SELECT next_offset, write_ts, pending_ts, pending_chunks, owner_epoch FROM ${ks}.checkpoints WHERE partition = ?`,
     insertPending: `INSERT INTO ${ks}.pending_commits (partition, commit_ts, chunk, payload) VALUES (?, ?, ?, ?)`,
     selectPending: `SELECT chunk, payload FROM ${ks}.pending_commits WHERE partition = ? AND commit_ts = ?`,
     deletePending: `DELETE FROM ${ks}.pending_commits WHERE partition = ? AND commit_ts = ?`,
-    selectCheckpoint: `SELECT next_offset, write_ts, pending_ts, pending_chunks FROM ${ks}.checkpoints WHERE partition = ?`,
     selectBucket: `SELECT logic_version, has_breakdowns, ${COUNTER_COLUMNS} FROM ${ks}.rollup_totals
       WHERE tracking_id = ? AND granularity = ? AND period = ? AND bucket_start = ?`,
     selectBucketBreakdowns: `SELECT dimension, rows FROM ${ks}.rollup_breakdowns
@@ -136,6 +139,8 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
 
   // ---------------------------------------------------------------- per-partition bookkeeping
 
+  /** The owner epoch this instance claimed, per partition (fencing). */
+  const epochs = new Map<number, number>();
   /** Write timestamp (µs) of the partition's last commit, once its checkpoint was read here. */
   const lastTs = new Map<number, number>();
   /** Partitions held after a failed commit, until this time (ms). */
@@ -170,7 +175,7 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
   async function loadPartition(partition: number): Promise<number> {
     await waitIfHeld(partition);
     stale.delete(partition);
-    const row = (await client.execute(Q.selectCheckpoint, [partition])).first();
+    const row = (await client.execute(Q.selectCheckpoint, [partition], SERIAL_READ)).first();
     if (!row) {
       lastTs.set(partition, lastTs.get(partition) ?? 0);
       return 0;
@@ -198,11 +203,31 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
   }
 
   async function clearPending(partition: number, pendingTs: number): Promise<void> {
-    // Later than the commit's own cells, earlier than the next commit's (lastTs is pendingTs + 1).
+    // Only this commit's mark: a newer owner may already have marked its own.
     await Promise.all([
-      client.execute(Q.clearPending, [partition], { timestamp: pendingTs + 1 }),
+      client.execute(Q.clearPending, [partition, pendingTs], LWT),
+      // Later than the commit's own cells, earlier than the next commit's (lastTs is pendingTs + 1).
       client.execute(Q.deletePending, [partition, pendingTs], { timestamp: pendingTs + 1 }),
     ]);
+  }
+
+  /** Raises the partition's owner epoch by compare-and-set (retried under contention), then loads it. */
+  async function claimPartition(partition: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const row = (await client.execute(Q.selectCheckpoint, [partition], SERIAL_READ)).first();
+      const current = row ? (row.owner_epoch === null || row.owner_epoch === undefined ? null : num(row.owner_epoch)) : undefined;
+      const next = (current ?? 0) + 1;
+      const result = current === undefined
+        ? await client.execute(Q.claimNew, [partition, new Date()], LWT)
+        : await client.execute(Q.claimNext, [next, new Date(), partition, current], LWT);
+      if (result.wasApplied()) {
+        epochs.set(partition, next);
+        log(`cassandra: claimed partition ${partition} (owner epoch ${next})`);
+        return loadPartition(partition);
+      }
+      if (attempt >= 10) throw new Error(`Could not claim partition ${partition}: its owner epoch kept changing (another aggregator is claiming it at the same time). It is retried with the next batch.`);
+      await sleep(20 * attempt);
+    }
   }
 
   /**
@@ -290,29 +315,24 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
       return loadPartition(partition);
     },
 
+    async claim(partition) {
+      assertOpen();
+      return claimPartition(partition);
+    },
+
     async commit(w) {
       assertOpen();
       const started = Date.now();
       const p = w.partition;
-      if (!lastTs.has(p) || stale.has(p) || heldUntil.has(p)) await loadPartition(p);
+      if (!epochs.has(p)) await claimPartition(p);
+      else if (!lastTs.has(p) || stale.has(p) || heldUntil.has(p)) await loadPartition(p);
       const ts = nextTimestamp(p);
       const data = dataStatements(w, ts);
-      const checkpoint: Statement = { query: Q.upsertCheckpoint, params: [p, w.nextOffset, ts, new Date()] };
-      const estimated = estimateBytes(data) + 64;
       try {
-        if (estimated <= maxBatchBytes) {
-          try {
-            await client.batch([...data, checkpoint], { prepare: true, logged: true, timestamp: ts });
-            last = { path: 'batch', statements: data.length + 1, estimatedBytes: estimated, ms: Date.now() - started };
-            return;
-          } catch (err) {
-            // Refused before anything was written: the estimate was too low. Split instead.
-            if (!/batch too large/i.test((err as Error).message)) throw err;
-          }
-        }
-        await commitSplit(w, ts, data);
-        last = { path: 'split', statements: data.length + 1, estimatedBytes: estimated, ms: Date.now() - started };
+        await commitRedo(w, ts, data);
+        last = { path: 'redo', statements: data.length + 1, estimatedBytes: estimateBytes(data) + 64, ms: Date.now() - started };
       } catch (err) {
+        if (err instanceof PartitionFencedError) throw err;
         // The outcome is unknown: hold the partition, and re-read its checkpoint before going on.
         heldUntil.set(p, Date.now() + ambiguousWaitMs);
         stale.add(p);
@@ -386,20 +406,26 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     },
   };
 
-  async function commitSplit(w: RollupCommit, ts: number, data: Statement[]): Promise<void> {
+  async function commitRedo(w: RollupCommit, ts: number, data: Statement[]): Promise<void> {
     const p = w.partition;
     const payload = serialize(w);
     const chunks: Buffer[] = [];
     for (let i = 0; i < payload.length; i += chunkBytes) chunks.push(payload.subarray(i, i + chunkBytes));
+    const dropPayload = () => client.execute(Q.deletePending, [p, ts], { timestamp: ts + 1 }).catch(() => {});
     try {
       await mapLimit(chunks, 4, (c, i) => client.execute(Q.insertPending, [p, ts, i, c], { timestamp: ts }));
     } catch (err) {
       // Before the commit point: nothing is decided; the payload is garbage (removed if we can).
-      await client.execute(Q.deletePending, [p, ts], { timestamp: ts + 1 }).catch(() => {});
+      await dropPayload();
       throw err;
     }
-    // The commit point.
-    await client.execute(Q.markPending, [w.nextOffset, ts, ts, chunks.length, new Date(), p], { timestamp: ts });
+    // The commit point, fenced by the owner epoch.
+    const decided = await client.execute(Q.markPending, [w.nextOffset, ts, ts, chunks.length, new Date(), p, epochs.get(p)], LWT);
+    if (!decided.wasApplied()) {
+      await dropPayload();
+      log(`cassandra: commit of partition ${p} refused: another instance claimed it (owner epoch now ${String(decided.first()?.owner_epoch)}, ours ${epochs.get(p)})`);
+      throw new PartitionFencedError(p);
+    }
     await applyAll(data, ts);
     await clearPending(p, ts);
     lastTs.set(p, Math.max(lastTs.get(p) ?? 0, ts + 1));

@@ -24,8 +24,9 @@
  *   key. seen_events rows carry a TTL of the dedup window.
  * - checkpoints ((partition)): next offset per log partition, the write timestamp of the last
  *   commit (commits of a partition use increasing timestamps, see the store), and the marker
- *   of a large commit that is decided but maybe not yet applied (pending_ts, pending_chunks).
- * - pending_commits ((partition), commit_ts, chunk): the payload of such a large commit.
+ *   of a commit that is decided but maybe not yet applied (pending_ts, pending_chunks), and the
+ *   owner epoch (fencing). Written only by lightweight transactions (compare-and-set).
+ * - pending_commits ((partition), commit_ts, chunk): the payload of such a commit.
  * - expiry_index ((kind, hour), partition, write_ts) + expiry_hours ((kind), hour): which
  *   sessions (by end hour) and seen IDs (by hour of `at`) a commit wrote, one row per commit and
  *   hour, so prune() reads only the hours it expires instead of scanning whole tables.
@@ -87,7 +88,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITH CLUSTERING ORDER BY (hour ASC) AND gc_grace_seconds = 86400`,
     ],
   },
+  {
+    version: 2,
+    name: 'partition owner epochs (fencing of aggregator commits)',
+    statements: [`ALTER TABLE {ks}.checkpoints ADD owner_epoch bigint`],
+  },
 ];
+
+/** A column or table a re-run migration (crash before it was recorded) already added. */
+const ALREADY_APPLIED = /already exists|conflicts with an existing column/i;
 
 export interface MigrateOptions {
   keyspace: string;
@@ -126,7 +135,9 @@ export async function migrate(client: cassandra.Client, options: MigrateOptions)
     if (done.has(m.version)) continue;
     options.log?.(`cassandra: applying migration ${m.version} (${m.name}) to keyspace ${ks}`);
     for (const statement of m.statements) {
-      await client.execute(statement.replaceAll('{ks}', ks), [], { prepare: false });
+      await client.execute(statement.replaceAll('{ks}', ks), [], { prepare: false }).catch((err: Error) => {
+        if (!ALREADY_APPLIED.test(err.message)) throw err;
+      });
     }
     await client.execute(
       `INSERT INTO ${ks}.schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,

@@ -1,6 +1,6 @@
 /**
  * Cassandra rollup store behaviour beyond the port contract, on the native stack: migrations,
- * the split path for large commits, and recovery from a crash on either side of its commit point.
+ * the redo-record commit path, and recovery from a crash on either side of its commit point.
  * Uses its own keyspace, dropped afterwards.
  */
 import { describe, test, before, after } from 'node:test';
@@ -69,14 +69,14 @@ describe('Cassandra rollup store (stack)', { skip: contactPoints.length === 0 &&
     assert.equal(await store().checkpoint(1), 7);
   });
 
-  test('a large commit is split behind a redo record and is visible whole', async (t) => {
+  test('a large commit goes behind a redo record and is visible whole', async (t) => {
     const s = store();
     const site = `large-${randomUUID().slice(0, 8)}`;
     const partition = randomInt(1000, 1_000_000);
     const w = largeCommit(site, partition, 2000);
     await s.commit(w);
     const stats = s.lastCommit()!;
-    assert.equal(stats.path, 'split');
+    assert.equal(stats.path, 'redo');
     t.diagnostic(`large commit: ${stats.statements} statements, ~${Math.round(stats.estimatedBytes / 1024)} KiB, ${stats.ms} ms`);
     assert.equal(await s.checkpoint(partition), 2000);
     const buckets = await s.getBuckets(w.buckets);

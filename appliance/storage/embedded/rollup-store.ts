@@ -2,7 +2,7 @@
  * The rollup store on SQLite: bucket totals, breakdown rows, open sessions, seen event IDs and
  * per-partition checkpoints, all in the one file so a flush can change them in one transaction.
  */
-import type { RollupCommit, RollupStore } from '../../../core/ports.ts';
+import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
 import type { BreakdownRow, BucketKey, Dimension, RollupRow, SessionState, StoredBucket } from '../../../core/rollup.ts';
 import type { Granularity } from '../../../core/time.ts';
 import type { Statement } from 'better-sqlite3';
@@ -60,6 +60,19 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
     `INSERT INTO rollup_checkpoints (partition, next_offset, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (partition) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
   );
+  const selectEpoch = db.prepare<[number], { owner_epoch: number }>('SELECT owner_epoch FROM rollup_checkpoints WHERE partition = ?');
+  const raiseEpoch = db.prepare<[number, number]>(
+    `INSERT INTO rollup_checkpoints (partition, next_offset, updated_at, owner_epoch) VALUES (?, 0, ?, 1)
+     ON CONFLICT (partition) DO UPDATE SET owner_epoch = owner_epoch + 1, updated_at = excluded.updated_at
+     RETURNING owner_epoch`,
+  );
+  /** The owner epoch this instance holds per partition (fencing; see RollupStore.claim). */
+  const epochs = new Map<number, number>();
+  const claimTx = db.transaction((partition: number): number => {
+    const { owner_epoch } = raiseEpoch.get(partition, Date.now()) as { owner_epoch: number };
+    epochs.set(partition, owner_epoch);
+    return selectCheckpoint.get(partition)?.next_offset ?? 0;
+  });
   const upsertTotals = db.prepare(
     `INSERT INTO rollup_totals (tracking_id, granularity, bucket_start, logic_version, ${COUNTERS})
      VALUES (@tracking_id, @granularity, @bucket_start, @logic_version, @pageviews, @events, @visits, @bounces, @duration_ms, @conversions, @revenue, @visitors)
@@ -127,6 +140,8 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
   // before COMMIT leaves the previous state and checkpoint, so the aggregator re-reads the same
   // records and recomputes the same buckets; a crash after it resumes past them. No event counts twice or never.
   const commitTx = db.transaction((w: RollupCommit) => {
+    // Fencing: the epoch is read inside the write transaction, so no claim can slip in between.
+    if ((selectEpoch.get(w.partition)?.owner_epoch ?? 0) !== epochs.get(w.partition)) throw new PartitionFencedError(w.partition);
     for (const b of w.buckets) {
       // A bucket replaces its previous version whole: rows for values that fell out of the
       // top-K in the new version must disappear, so delete them all and insert the new set.
@@ -171,8 +186,14 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
       return selectCheckpoint.get(partition)?.next_offset ?? 0;
     },
 
+    async claim(partition) {
+      assertOpen();
+      return claimTx.immediate(partition);
+    },
+
     async commit(write) {
       assertOpen();
+      if (!epochs.has(write.partition)) claimTx.immediate(write.partition);
       commitTx.immediate(write);
     },
 

@@ -186,4 +186,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'partition owner epochs (fencing of aggregator commits)',
+    up(db) {
+      db.exec(`ALTER TABLE rollup_checkpoints ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;`);
+    },
+  },
 ];
