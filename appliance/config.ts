@@ -51,6 +51,8 @@ export interface AlmanacConfig {
     /** Names the Kafka topic (<ns>.events), the Cassandra keyspace (<ns>) and the Redis key prefix (<ns>:). */
     namespace: string;
     kafkaBrokers: string[];
+    /** Kafka consumer group session timeout: how long a member that died silently keeps its partitions. */
+    kafkaSessionTimeoutMs: number; // 30 s
     mongoUrl: string;
     cassandraContactPoints: string[];
     cassandraDatacenter: string;
@@ -117,6 +119,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
     cluster: {
       namespace: read.pattern('ALMANAC_NAMESPACE', /^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _, starting with a letter (at most 40)', 'almanac'),
       kafkaBrokers: read.list('ALMANAC_KAFKA_BROKERS', null, ['127.0.0.1:19092']),
+      // Kafka brokers accept 6 s–30 min by default (group.min/max.session.timeout.ms).
+      kafkaSessionTimeoutMs: read.int('ALMANAC_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 1_800_000),
       mongoUrl: read.string('ALMANAC_MONGO_URL', 'mongodb://127.0.0.1:27018/almanac'),
       cassandraContactPoints: read.list('ALMANAC_CASSANDRA_CONTACT_POINTS', null, ['127.0.0.1:19042']),
       cassandraDatacenter: read.string('ALMANAC_CASSANDRA_DATACENTER', 'datacenter1'),

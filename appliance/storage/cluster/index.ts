@@ -76,6 +76,7 @@ export async function openClusterStorage(config: Readonly<AlmanacConfig>, option
       partitions: config.partitions,
       topic: options.topic ?? DEFAULT_TOPIC,
       retentionMs: config.pipeline.logRetentionHours * 3_600_000,
+      sessionTimeoutMs: c.kafkaSessionTimeoutMs,
       ...options.kafka,
       log,
     }),
