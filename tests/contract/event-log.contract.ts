@@ -94,6 +94,42 @@ export function eventLogContract(name: string, make: () => Promise<Harness<Event
       assert.deepEqual(await log.read(p, end, 10), [], 'nothing at the end offset yet');
     });
 
+    test('offsetForTime finds the first record appended at or after a time; earliest is the oldest retained record', async () => {
+      // Record time is the append time (Kafka: the message timestamp, set to receivedAt).
+      const site = unique('bytime');
+      const p = partitionFor(site, log.partitions);
+      const stamp = (e: EnrichedEvent) => ({ ...e, receivedAt: Date.now() });
+      const t0 = Date.now();
+      await log.append(eventsFor(site, 3).map(stamp));
+      await sleep(50);
+      const t1 = Date.now();
+      await sleep(50);
+      await log.append(eventsFor(site, 2).map(stamp));
+      const end = (await log.endOffsets())[p];
+      const ours = (await readToEnd(p, Math.max(0, end - 200))).filter((r) => r.event.trackingId === site);
+      assert.equal(ours.length, 5);
+      const [a, b] = [ours.slice(0, 3), ours.slice(3)];
+
+      const at1 = await log.offsetForTime(p, t1);
+      assert.ok(at1 > a[2].offset && at1 <= b[0].offset, `offsetForTime(t1) = ${at1}, first batch ends at ${a[2].offset}, second starts at ${b[0].offset}`);
+      const at0 = await log.offsetForTime(p, t0 - 1);
+      assert.ok(at0 <= a[0].offset, `offsetForTime(t0) = ${at0} is at or before ${a[0].offset}`);
+      assert.equal(await log.offsetForTime(p, Date.now() + 3_600_000), end, 'after the last record: the end offset');
+
+      const first = await log.earliest(p);
+      assert.ok(first.offset <= a[0].offset);
+      assert.ok(first.time !== undefined && first.time <= t1, `oldest record time ${first.time}`);
+      assert.equal(await log.offsetForTime(p, 0), first.offset, 'time 0: the oldest retained record');
+      // A partition nobody appended to holds no record.
+      for (let q = 0; q < log.partitions; q++) {
+        const e = await log.earliest(q);
+        const qEnd = (await log.endOffsets())[q];
+        if (e.time === undefined) assert.equal(e.offset, qEnd);
+        else assert.ok(e.offset < qEnd);
+      }
+      await assert.rejects(log.offsetForTime(log.partitions, 0));
+    });
+
     test('concurrent appends all become durable', async () => {
       const site = unique('concurrent');
       const p = partitionFor(site, log.partitions);

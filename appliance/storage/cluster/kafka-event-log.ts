@@ -339,6 +339,10 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     return subscription;
   }
 
+  function checkPartition(partition: number): void {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) throw new RangeError(`partition must be 0..${partitions - 1}, got ${partition}`);
+  }
+
   return {
     partitions,
     topic,
@@ -346,7 +350,9 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     append(events) {
       if (closed) return Promise.reject(new Error('The Kafka event log is closed.'));
       if (events.length === 0) return Promise.resolve();
-      const messages: Message[] = events.map((e) => ({ key: e.trackingId, value: JSON.stringify(e) }));
+      // The message timestamp is the event's receive time, so offsetForTime (ListOffsets by
+      // time) finds records by receivedAt, which bounds the event time (ts ≤ receivedAt ≤ ts + max age).
+      const messages: Message[] = events.map((e) => ({ key: e.trackingId, value: JSON.stringify(e), timestamp: String(e.receivedAt) }));
       return new Promise<void>((resolve, reject) => {
         queue.push({ messages, resolve, reject });
         queuedEvents += messages.length;
@@ -357,13 +363,32 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     subscribe,
 
     async read(partition, fromOffset, max) {
-      if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) throw new RangeError(`partition must be 0..${partitions - 1}, got ${partition}`);
+      checkPartition(partition);
       if (max <= 0) return [];
       return reader.read(partition, fromOffset, max, () => offsetsOf(admin, topic, partitions));
     },
 
     async endOffsets() {
       return (await offsetsOf(admin, topic, partitions)).map((o) => o.high);
+    },
+
+    async offsetForTime(partition, ts) {
+      checkPartition(partition);
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, Math.floor(ts)));
+      const found = offsets.find((o) => o.partition === partition);
+      if (!found) throw new Error(`Kafka returned no offset for ${topic} partition ${partition}`);
+      return Number(found.offset);
+    },
+
+    async earliest(partition) {
+      checkPartition(partition);
+      for (let attempt = 0; ; attempt++) {
+        const { low, high } = (await offsetsOf(admin, topic, partitions))[partition];
+        if (low >= high) return { offset: low, time: undefined };
+        const time = await reader.timeAt(partition, low);
+        if (time !== undefined || attempt >= 2) return { offset: low, time };
+        // Trimmed between the two requests: ask again.
+      }
     },
 
     async committedOffsets(group) {
@@ -464,6 +489,7 @@ interface InternalBroker {
 }
 interface InternalRecord {
   offset: string;
+  timestamp?: string;
   value: Buffer | null;
   isControlRecord?: boolean;
 }
@@ -564,6 +590,18 @@ function createPartitionReader(kafka: Kafka, brokers: readonly string[], topic: 
         if (next === before) break; // at the end of the partition
       }
       return out;
+    },
+    /** The timestamp of the record at `offset` (undefined when there is none there any more). */
+    async timeAt(partition: number, offset: number): Promise<number | undefined> {
+      let records: InternalRecord[];
+      try {
+        records = await fetchOnce(partition, offset);
+      } catch (err) {
+        if ((err as { type?: string }).type === 'OFFSET_OUT_OF_RANGE') return undefined;
+        throw err;
+      }
+      const r = records.find((x) => Number(x.offset) >= offset);
+      return r?.timestamp === undefined ? undefined : Number(r.timestamp);
     },
     async close(): Promise<void> {
       const c = cluster;

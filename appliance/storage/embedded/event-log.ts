@@ -57,6 +57,9 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
   const selectRecords = db.prepare<[number, number, number], { offset: number; payload: string }>(
     'SELECT offset, payload FROM log_records WHERE partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
   );
+  const selectFirstFrom = db.prepare<[number, number], { offset: number; appended_at: number }>(
+    'SELECT offset, appended_at FROM log_records WHERE partition = ? AND offset >= ? ORDER BY offset LIMIT 1',
+  );
   const selectEnds = db.prepare<[], { partition: number; next_offset: number }>('SELECT partition, next_offset FROM log_partitions ORDER BY partition');
   const selectCommitted = db.prepare<[string], { partition: number; next_offset: number }>('SELECT partition, next_offset FROM log_group_offsets WHERE group_name = ?');
   const registerGroup = db.prepare('INSERT OR IGNORE INTO log_group_offsets (group_name, partition, next_offset, updated_at) VALUES (?, ?, 0, ?)');
@@ -204,6 +207,32 @@ export function createEmbeddedEventLog(db: SqliteDatabase, options: EmbeddedEven
     async committedOffsets(group) {
       assertOpen();
       return committedSync(group);
+    },
+
+    async offsetForTime(partition, ts) {
+      assertOpen();
+      checkPartition(partition);
+      const end = selectNext.get(partition)!.next_offset;
+      const first = selectFirstFrom.get(partition, 0);
+      if (!first) return end;
+      // Append times grow with the offset (appends serialize on the write lock): binary search
+      // for the first offset from which the next retained record is at or after ts.
+      let lo = first.offset;
+      let hi = end;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const row = selectFirstFrom.get(partition, mid);
+        if (!row || row.appended_at >= ts) hi = mid;
+        else lo = mid + 1;
+      }
+      return selectFirstFrom.get(partition, lo)?.offset ?? end;
+    },
+
+    async earliest(partition) {
+      assertOpen();
+      checkPartition(partition);
+      const first = selectFirstFrom.get(partition, 0);
+      return first ? { offset: first.offset, time: first.appended_at } : { offset: selectNext.get(partition)!.next_offset, time: undefined };
     },
 
     async trim(olderThanMs = retentionMs) {
