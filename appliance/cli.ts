@@ -9,7 +9,7 @@ import { createApiKey, createTenant, createTrackingId, UsageError } from './tena
 import { openRegistryOnly } from './profiles.ts';
 import { startAppliance } from './supervisor.ts';
 import { snippetFor } from '../collectors/index.ts';
-import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay } from '../pipeline/replay/index.ts';
+import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
 const HELP = `almanac — self-hosted analytics appliance
 
@@ -22,7 +22,7 @@ Usage:
   almanac tracking-ids snippet <trackingId> [--allow-localhost]
   almanac api-keys list [--tenant <tenantId>]
   almanac api-keys create --tenant <tenantId> [--name "dashboard"] [--admin]
-  almanac replays start (--tracking-id <id>[,<id>] | --tenant <tenantId>) --from 2026-11-01 --to 2026-11-27 [--dry-run]
+  almanac replays start (--tracking-id <id>[,<id>] | --tenant <tenantId>) --from 2026-11-01 --to 2026-11-27 [--dry-run] [--source auto|log|archive]
   almanac replays list | replays show <replayId> | replays cancel <replayId>
 
 Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
@@ -139,7 +139,9 @@ async function registryCommand(
           from: required(flags.ALMANAC_FROM, '--from'),
           to: required(flags.ALMANAC_TO, '--to'),
           dryRun: flags.ALMANAC_DRY_RUN === 'true',
-        })));
+          // auto (default): the event log while the range is within its retention, else the archive.
+          source: flags.ALMANAC_SOURCE as StartReplayInput['source'],
+        }, { eventLog: registry.eventLog })));
         return 0;
       case 'replays list':
         print((await listReplays(registry)).map(describeReplay));

@@ -118,7 +118,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     };
     const id = (req: FastifyRequest) => (req.params as { id: string }).id;
     app.get('/api/admin/replays', admin(async () => ({ body: { replays: (await listReplays(storage.registry, { limit: 100 })).map(describeReplay) } })));
-    app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, (req.body ?? {}) as StartReplayInput)) })));
+    app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, (req.body ?? {}) as StartReplayInput, { eventLog: storage.eventLog })) })));
     app.get('/api/admin/replays/:id', admin(async (req) => ({ body: describeReplay(await getReplay(storage.registry, id(req))) })));
     app.post('/api/admin/replays/:id/cancel', admin(async (req) => ({ body: describeReplay(await cancelReplay(storage.registry, id(req))) })));
   }

@@ -54,10 +54,11 @@ export async function openStorage(config: Readonly<AlmanacConfig>): Promise<Stor
 }
 
 /** For CLI commands that only touch the registry. */
-export async function openRegistryOnly(config: Readonly<AlmanacConfig>): Promise<Registry> {
+/** The registry (CLI commands), with the event log beside it (replays choose their source by it). */
+export async function openRegistryOnly(config: Readonly<AlmanacConfig>): Promise<Registry & { eventLog: EventLog }> {
   const storage = await openStorage(config);
   const registry = storage.registry;
-  return { ...bindAll(registry), close: () => storage.close() };
+  return { ...bindAll(registry), eventLog: storage.eventLog, close: () => storage.close() };
 }
 
 function bindAll<T extends object>(o: T): T {

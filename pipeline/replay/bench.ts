@@ -1,8 +1,12 @@
 /**
- * Replay throughput from the raw archive: events/s of the runner (recompute + one commit per day),
- * with the time split by store call.
+ * Replay throughput from the raw archive or the event log: events/s of the runner (recompute +
+ * one commit per day), with the time split by store call.
  *
- *   node --import tsx pipeline/replay/bench.ts [--profile embedded|cluster] [--events 200000] [--days 7] [--recent]
+ *   node --import tsx pipeline/replay/bench.ts [--profile embedded|cluster] [--source archive|log] [--events 200000] [--days 7] [--recent] [--verbose]
+ *
+ * --source log: the events are appended to the event log (received a few seconds after their ts,
+ * in receive order) and the partition's checkpoint is its end, so every record counts; the
+ * archive stays empty. Default: archive.
  *
  * --recent: events received within the dedup window, so every event is checked against the seen
  * set (the replay of recent days); otherwise history older than the window (no seen lookups).
@@ -14,9 +18,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, Registry, ReplayJobRegistry, RollupStore } from '../../core/ports.ts';
+import type { EventLog, RawArchive, Registry, ReplayJobRegistry, RollupStore } from '../../core/ports.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
+import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';
 import { loadConfig } from '../../appliance/config.ts';
 import { DEFAULT_RUNNER_CONFIG, dayKey, getReplay, startReplay, startReplayRunner } from './index.ts';
 
@@ -28,6 +33,8 @@ const profile = arg('profile', 'embedded');
 const total = Number(arg('events', '200000'));
 const days = Number(arg('days', '7'));
 const recent = process.argv.includes('--recent');
+const source = arg('source', 'archive') as 'archive' | 'log';
+if (source !== 'archive' && source !== 'log') throw new Error(`--source must be archive or log, got ${source}`);
 const SITE = 'AL-BENCH';
 const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: 1 };
 
@@ -52,7 +59,7 @@ function events(now: number): EnrichedEvent[] {
       out.push({
         eventId: randomBytes(16).toString('hex'), trackingId: SITE, type: custom ? 'event' : 'pageview', name: custom ? 'Purchase' : '',
         url: `https://shop.example${path}`, host: 'shop.example', path, referrer: '', source: i === 0 ? sources[v % sources.length] : '',
-        title: '', ts, receivedAt: recent ? now - HOUR_MS : now - 10 * DAY_MS, props: {},
+        title: '', ts, receivedAt: source === 'log' ? Math.min(now, ts + Math.floor(r() * 5000)) : recent ? now - HOUR_MS : now - 10 * DAY_MS, props: {},
         revenue: custom ? { amount: 10 + (v % 90), currency: 'EUR' } : null,
         visitorId: `visitor-${v}-${Math.floor(ts / DAY_MS)}`, browser: browsers[v % 4], os: 'Linux', device: 'desktop', country: ['DE', 'US', 'FR'][v % 3],
         utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '',
@@ -95,6 +102,10 @@ async function main(): Promise<void> {
   let rollups: RollupStore;
   let registry: Registry & ReplayJobRegistry;
   let partitions: number;
+  let eventLog: EventLog;
+  // Appends as a collector would have made them: at the events' receive time (the embedded log's
+  // record time is its append time; Kafka's is the message timestamp, receivedAt).
+  let appendAsReceived: (events: EnrichedEvent[]) => Promise<void>;
   let cleanup: () => Promise<void>;
   if (profile === 'cluster') {
     const ns = `bench_${randomBytes(4).toString('hex')}`;
@@ -103,9 +114,10 @@ async function main(): Promise<void> {
     const { openClusterStorage } = await import('../../appliance/storage/cluster/index.ts');
     const { deleteKafkaTopic } = await import('../../appliance/storage/cluster/kafka-event-log.ts');
     const s = await openClusterStorage(config, { topic: `${ns}.events`, keyspace: ns, redisKeyPrefix: `${ns}:`, log: () => {} });
-    ({ archive, rollups } = s);
+    ({ archive, rollups, eventLog } = s);
     registry = s.registry as Registry & ReplayJobRegistry;
     partitions = s.eventLog.partitions;
+    appendAsReceived = (e) => s.eventLog.append(e);
     cleanup = async () => {
       const { MongoClient } = await import('mongodb');
       const cassandra = (await import('cassandra-driver')).default;
@@ -119,9 +131,15 @@ async function main(): Promise<void> {
   } else {
     const dir = mkdtempSync(path.join(tmpdir(), 'almanac-replay-bench-'));
     const s = openEmbeddedStorage({ path: path.join(dir, 'almanac.sqlite'), partitions: 4 });
-    ({ archive, rollups } = s);
+    ({ archive, rollups, eventLog } = s);
     registry = s.registry as Registry & ReplayJobRegistry;
     partitions = 4;
+    let clock = 0;
+    const appender = createEmbeddedEventLog(s.db, { partitions, now: () => clock });
+    appendAsReceived = async (e) => {
+      clock = Math.max(...e.map((x) => x.receivedAt));
+      await appender.append(e);
+    };
     cleanup = async () => {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
@@ -131,8 +149,16 @@ async function main(): Promise<void> {
     const now = Date.now();
     const list = events(now);
     let t0 = performance.now();
-    for (let i = 0; i < list.length; i += 5000) await archive.insert(list.slice(i, i + 5000));
-    console.log(`${profile}: archived ${list.length} events over ${days} days in ${Math.round(performance.now() - t0)} ms`);
+    if (source === 'log') {
+      list.sort((a, b) => a.receivedAt - b.receivedAt);
+      for (let i = 0; i < list.length; i += 2000) await appendAsReceived(list.slice(i, i + 2000));
+      console.log(`${profile}: appended ${list.length} events over ${days} days to the event log in ${Math.round(performance.now() - t0)} ms`);
+    } else {
+      for (let i = 0; i < list.length; i += 5000) await archive.insert(list.slice(i, i + 5000));
+      console.log(`${profile}: archived ${list.length} events over ${days} days in ${Math.round(performance.now() - t0)} ms`);
+    }
+    // From the log, every record below the checkpoint counts: the checkpoint is the end of the log.
+    const checkpoint = async (p: number) => (source === 'log' ? (await eventLog.endOffsets())[p] : await rollups.checkpoint(p));
     if (recent) {
       t0 = performance.now();
       for (let i = 0; i < list.length; i += 2000) {
@@ -143,13 +169,22 @@ async function main(): Promise<void> {
     await registry.createTenant({ id: 'tn_bench', name: 'Bench', status: 'active', rateLimitPerSec: 1000, monthlyEventCap: null, retentionDays: 400 });
     await registry.createTrackingId({ id: SITE, tenantId: 'tn_bench', name: 'Bench', allowedOrigins: ['*'], serverKey: 'sk', status: 'active', respectDnt: false });
     const today = Math.floor(now / DAY_MS) * DAY_MS;
-    const job = await startReplay(registry, { trackingIds: [SITE], from: dayKey(today - (days - 1) * DAY_MS), to: dayKey(today) });
+    const job = await startReplay(registry, { trackingIds: [SITE], from: dayKey(today - (days - 1) * DAY_MS), to: dayKey(today), source }, { eventLog });
+    if (job.source !== source) throw new Error(`the job reads from ${job.source}, not ${source}`);
     const times: Record<string, number> = {};
     t0 = performance.now();
+    const logTimed = timed(eventLog, 'log', times);
     const runner = startReplayRunner({
       registry, archive: timed(archive, 'archive', times), rollups: timed(rollups, 'rollups', times),
-      eventLog: { partitions, committedOffsets: async () => new Array(partitions).fill(0) },
-      host: { owns: () => true, exclusive: async (p, fn) => fn(await rollups.checkpoint(p)), bumpDataVersions: async () => {} },
+      eventLog: {
+        partitions,
+        committedOffsets: async () => new Array(partitions).fill(0),
+        read: (p, from, max) => logTimed.read(p, from, max),
+        offsetForTime: (p, ts) => logTimed.offsetForTime(p, ts),
+        earliest: (p) => logTimed.earliest(p),
+      },
+      host: { owns: () => true, exclusive: async (p, fn) => fn(await checkpoint(p)), bumpDataVersions: async () => {} },
+      log: process.argv.includes('--verbose') ? (m) => console.log(`  ${m}`) : undefined,
     }, { ...DEFAULT_RUNNER_CONFIG, options: OPTIONS, dedupWindowHours: 48, maxEventAgeHours: 72, pollMs: 20 });
     let j = await getReplay(registry, job.id);
     while (j.status !== 'done' && j.status !== 'failed') {
@@ -160,7 +195,7 @@ async function main(): Promise<void> {
     await runner.stop();
     if (j.status !== 'done') throw new Error(`replay ${j.status}: ${j.error}`);
     const p = j.progress;
-    console.log(`  replay: ${p.eventsDone} events, ${p.daysDone} days, ${p.bucketsDone} buckets; ${p.eventsPerSec} events/s (chunk time ${p.elapsedMs} ms), wall ${Math.round(wall)} ms (${Math.round(p.eventsDone / (wall / 1000))} events/s incl. polling and progress updates)`);
+    console.log(`  replay (${j.source}): ${p.eventsDone} events, ${p.daysDone} days, ${p.bucketsDone} buckets; ${p.eventsPerSec} events/s (chunk time ${p.elapsedMs} ms), wall ${Math.round(wall)} ms (${Math.round(p.eventsDone / (wall / 1000))} events/s incl. polling and progress updates)`);
     console.log(`  time by store call (ms): ${Object.entries(times).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
   } finally {
     await cleanup();

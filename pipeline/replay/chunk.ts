@@ -25,7 +25,8 @@ export interface DayInput {
   /** UTC day start, ms. */
   day: number;
   options: RollupOptions;
-  archive: RawArchive;
+  /** Where the raw events come from: the archive, or the event log (log-source.ts). */
+  archive: Pick<RawArchive, 'scan'>;
   rollups: RollupStore;
   /** Keeps the events the live aggregator has counted (see countedBy). */
   counted: (events: EnrichedEvent[]) => Promise<EnrichedEvent[]>;

@@ -5,13 +5,15 @@
  * (`almanac replays …`) and the admin routes (`/api/admin/replays`) are thin wrappers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Registry, ReplayJob, ReplayJobRegistry, ReplayStatus } from '../../core/ports.ts';
+import { partitionFor, type EventLog, type Registry, type ReplayJob, type ReplayJobRegistry, type ReplayStatus } from '../../core/ports.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../logic-version.ts';
-import { dayCount } from './runner.ts';
+import { dayCount, logNeededSince } from './runner.ts';
+import { logHoldsSince } from './log-source.ts';
 import { dayKey, parseDay } from './days.ts';
 
-export { startReplayRunner, DEFAULT_RUNNER_CONFIG } from './runner.ts';
+export { startReplayRunner, DEFAULT_RUNNER_CONFIG, logNeededSince } from './runner.ts';
+export { logSource, logHoldsSince, type ReplaySource } from './log-source.ts';
 export type { ReplayHost, ReplayRunner, ReplayRunnerConfig, ReplayRunnerDeps } from './runner.ts';
 export { dayKey, parseDay } from './days.ts';
 
@@ -20,12 +22,13 @@ export const MAX_REPLAY_DAYS = 400;
 
 export type ReplayErrorCode =
   | 'invalid_request' | 'invalid_range' | 'range_too_long' | 'beyond_retention'
-  | 'unknown_tracking_id' | 'unknown_tenant' | 'conflict' | 'not_found' | 'not_cancellable' | 'unsupported';
+  | 'unknown_tracking_id' | 'unknown_tenant' | 'conflict' | 'not_found' | 'not_cancellable' | 'unsupported'
+  | 'outside_log_retention';
 
 const STATUS: Record<ReplayErrorCode, number> = {
   invalid_request: 400, invalid_range: 400, range_too_long: 400, beyond_retention: 400,
   unknown_tracking_id: 404, unknown_tenant: 404, not_found: 404,
-  conflict: 409, not_cancellable: 409, unsupported: 501,
+  conflict: 409, not_cancellable: 409, unsupported: 501, outside_log_retention: 409,
 };
 
 /** An expected failure with a stable code, an HTTP status and a message that says what to do. */
@@ -50,14 +53,22 @@ export interface StartReplayInput {
   to: string;
   /** Compute and report the per-day differences; write nothing. */
   dryRun?: boolean;
-  /** Only 'archive' is implemented. */
-  source?: 'archive' | 'log';
+  /**
+   * Where the raw events are read from. 'auto' (default): the event log when it still holds
+   * every site's records the range needs, else the archive. 'log' is refused (409) when it does not.
+   */
+  source?: 'auto' | 'log' | 'archive';
 }
+
+export type ReplaySourceChoice = NonNullable<StartReplayInput['source']>;
+const SOURCES: readonly ReplaySourceChoice[] = ['auto', 'log', 'archive'];
 
 export interface ReplayOptions {
   now?: () => number;
   /** The logic version the job asks for. Default: this build's LOGIC_VERSION. */
   logicVersion?: number;
+  /** The event log, to choose the source. Without it, 'auto' means the archive and 'log' is refused. */
+  eventLog?: Pick<EventLog, 'partitions' | 'earliest'>;
 }
 
 const ACTIVE: ReplayStatus[] = ['queued', 'running'];
@@ -74,12 +85,8 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
   const reg = jobs(registry);
   const now = (options.now ?? Date.now)();
   if (typeof input !== 'object' || input === null) throw new ReplayError('invalid_request', 'Send {"trackingIds": [...] or "tenantId", "from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "dryRun": false}.');
-  const source = input.source ?? 'archive';
-  if (source !== 'archive') {
-    throw new ReplayError('unsupported', source === 'log'
-      ? 'Replaying from the event log is not implemented yet; omit source (the raw archive is used).'
-      : `Unknown source '${String(source)}'; the only source is 'archive'.`);
-  }
+  const requested = input.source ?? 'auto';
+  if (!SOURCES.includes(requested)) throw new ReplayError('invalid_request', `Unknown source ${JSON.stringify(input.source)}; use 'auto' (default), 'log' or 'archive'.`);
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw new ReplayError('invalid_request', 'dryRun must be true or false.');
 
   // ---- the range: whole UTC days, both ends included.
@@ -121,6 +128,27 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
     const tenant = await registry.getTenant(site.tenantId);
     if (tenant && from < today - (tenant.retentionDays - 1) * DAY_MS) {
       throw new ReplayError('beyond_retention', `The raw events of ${id} are kept ${tenant.retentionDays} days (tenant ${tenant.id}); the earliest day that can be replayed is ${dayKey(today - (tenant.retentionDays - 1) * DAY_MS)}.`);
+    }
+  }
+
+  // ---- the source: the event log while it still holds what the first day needs, else the archive.
+  let source: 'log' | 'archive' = 'archive';
+  if (requested !== 'archive') {
+    const eventLog = options.eventLog;
+    if (!eventLog) {
+      if (requested === 'log') throw new ReplayError('unsupported', 'This process cannot see the event log; omit source or use source archive.');
+    } else {
+      const since = logNeededSince(from);
+      const outside: string[] = [];
+      for (const id of trackingIds) {
+        const partition = partitionFor(id, eventLog.partitions);
+        const held = await logHoldsSince(eventLog, partition, since);
+        if (!held.ok) outside.push(`${id} (partition ${partition}: oldest retained record ${held.oldest === undefined ? 'none' : new Date(held.oldest).toISOString()})`);
+      }
+      if (outside.length === 0) source = 'log';
+      else if (requested === 'log') {
+        throw new ReplayError('outside_log_retention', `The event log no longer holds what a replay from ${dayKey(from)} needs (records from ${new Date(since).toISOString()}, two days of warm-up before the first day) for ${outside.join(', ')}. Replay from the archive: source archive (CLI: --source archive), or omit source.`);
+      }
     }
   }
 

@@ -10,7 +10,9 @@ import { DAY_MS, HOUR_MS } from '../../core/time.ts';
 import { ARCHIVER_GROUP } from '../archiver.ts';
 import { AGGREGATOR_GROUP } from '../aggregator.ts';
 import type { RollupOptions } from '../rollup/index.ts';
-import { countedBy, recomputeDay, sameFigures, type DayResult } from './chunk.ts';
+import { DEFAULT_COLLECTOR_CONFIG } from '../../collectors/config.ts';
+import { countedBy, DEFAULT_MAX_LOOKBACK_MS, recomputeDay, sameFigures, type DayResult } from './chunk.ts';
+import { logHoldsSince, logSource } from './log-source.ts';
 import { dayKey } from './days.ts';
 
 /** What the aggregator gives the runner. */
@@ -31,7 +33,7 @@ export interface ReplayRunnerDeps {
   registry: ReplayJobRegistry;
   archive: RawArchive;
   rollups: RollupStore;
-  eventLog: Pick<EventLog, 'partitions' | 'committedOffsets'>;
+  eventLog: Pick<EventLog, 'partitions' | 'committedOffsets' | 'read' | 'offsetForTime' | 'earliest'>;
   host: ReplayHost;
   now?: () => number;
   log?: (message: string) => void;
@@ -53,9 +55,25 @@ export interface ReplayRunnerConfig {
   lockedArchiverWaitMs: number;
   /** A job whose next chunk keeps failing this long is marked failed. */
   failAfterMs: number;
+  /** Log source: the future clock skew the collector tolerates (it clamps ts to the receive time). */
+  clockSkewMs: number;
+  /** Log source: extra room around the offset window found by record time. */
+  logMarginMs: number;
 }
 
-export const DEFAULT_RUNNER_CONFIG = { pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, lockedArchiverWaitMs: 5_000, failAfterMs: 10 * 60_000 } as const;
+export const DEFAULT_RUNNER_CONFIG = {
+  pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, lockedArchiverWaitMs: 5_000, failAfterMs: 10 * 60_000,
+  clockSkewMs: DEFAULT_COLLECTOR_CONFIG.maxFutureSkewMs, logMarginMs: HOUR_MS,
+} as const;
+
+/**
+ * The record time from which the log must hold everything to replay the day starting at `day`
+ * (or a range starting there) from it: the chunk's warm-up reads back at most 2 days, and the
+ * reader's offset window starts a skew and a margin before that.
+ */
+export function logNeededSince(day: number, config: Pick<ReplayRunnerConfig, 'clockSkewMs' | 'logMarginMs'> = DEFAULT_RUNNER_CONFIG): number {
+  return day - DEFAULT_MAX_LOOKBACK_MS - config.clockSkewMs - config.logMarginMs;
+}
 
 export interface ReplayRunner {
   /** Chunks done since start (for stats and tests). */
@@ -121,8 +139,8 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       await finish(job, 'cancelled');
       return;
     }
-    if (job.source !== 'archive') {
-      await finish(job, 'failed', `source '${job.source}' is not implemented; replay from the archive`);
+    if (job.source !== 'archive' && job.source !== 'log') {
+      await finish(job, 'failed', `unknown source '${String(job.source)}'; replay from 'log' or 'archive'`);
       return;
     }
     if (job.progress.daysDone >= total) {
@@ -135,7 +153,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
         status: 'running', startedAt: now(), logicVersion: config.options.logicVersion,
         progress: { ...job.progress, eventsTotal },
       });
-      log(`replay ${job.id}: started (${job.trackingIds.join(', ')}, ${dayKey(job.from)} to ${dayKey(job.to - DAY_MS)}, ${eventsTotal} events${job.dryRun ? ', dry run' : ''})`);
+      log(`replay ${job.id}: started (${job.trackingIds.join(', ')}, ${dayKey(job.from)} to ${dayKey(job.to - DAY_MS)}, ${eventsTotal} events, from the ${job.source === 'log' ? 'event log' : 'archive'}${job.dryRun ? ', dry run' : ''})`);
     }
 
     while (!stopping) {
@@ -144,11 +162,18 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       if (!host.owns(p)) return;
       const started = now();
       let result: DayResult;
+      let fromLog = false;
       try {
+        if (job.source === 'log') {
+          // Retention may have passed since the job started: then this day comes from the archive.
+          const held = await logHoldsSince(deps.eventLog, p, logNeededSince(day, config));
+          fromLog = held.ok;
+          if (!held.ok) log(`replay ${job.id}: ${site} ${dayKey(day)}: the event log no longer holds partition ${p} from ${new Date(logNeededSince(day, config)).toISOString()} (oldest record ${held.oldest === undefined ? 'none' : new Date(held.oldest).toISOString()}); this day is read from the archive`);
+        }
         // Without holding the partition first: an archiver that is far behind (or not running)
-        // must not stall the partition's live batches.
-        await waitForArchiver(p, async () => (await deps.eventLog.committedOffsets(AGGREGATOR_GROUP))[p] ?? 0, config.archiverWaitMs);
-        result = await host.exclusive(p, (checkpoint) => runChunk(job, site, day, p, checkpoint));
+        // must not stall the partition's live batches. The log source needs no archiver.
+        if (!fromLog) await waitForArchiver(p, async () => (await deps.eventLog.committedOffsets(AGGREGATOR_GROUP))[p] ?? 0, config.archiverWaitMs);
+        result = await host.exclusive(p, (checkpoint) => runChunk(job, site, day, p, checkpoint, fromLog));
       } catch (error) {
         if (error instanceof NotOwned || !host.owns(p)) return;
         const since = failingSince.get(job.id) ?? started;
@@ -162,7 +187,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       }
       failingSince.delete(job.id);
       chunksDone++;
-      log(`replay ${job.id}: ${site} ${dayKey(day)}: ${result.eventsInDay} events (${result.eventsLeftToLive} not yet counted, left to the live path), ${result.buckets.length} buckets${job.dryRun ? ' compared' : ''}, ${now() - started} ms`);
+      log(`replay ${job.id}: ${site} ${dayKey(day)}${fromLog ? ' (event log)' : ''}: ${result.eventsInDay} events (${result.eventsLeftToLive} not yet counted, left to the live path), ${result.buckets.length} buckets${job.dryRun ? ' compared' : ''}, ${now() - started} ms`);
       if (!job.dryRun) await host.bumpDataVersions([site]);
 
       const current = (await registry.getReplayJob(job.id)) ?? job;
@@ -196,14 +221,29 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
     }
   }
 
-  async function runChunk(job: ReplayJob, site: string, day: number, partition: number, checkpoint: number): Promise<DayResult> {
+  async function runChunk(job: ReplayJob, site: string, day: number, partition: number, checkpoint: number, fromLog: boolean): Promise<DayResult> {
     if (!host.owns(partition)) throw new NotOwned();
-    await waitForArchiver(partition, async () => checkpoint, config.lockedArchiverWaitMs);
-    const at = now();
-    const result = await recomputeDay({
-      trackingId: site, day, options: config.options, archive: deps.archive, rollups: deps.rollups, now: at,
-      counted: countedBy(deps.rollups, site, at, config.dedupWindowHours * HOUR_MS),
-    });
+    let at = now();
+    let result: DayResult;
+    if (fromLog) {
+      // The records below the checkpoint are exactly what the live path has counted (the
+      // partition is held, so the checkpoint cannot move): every one of them counts.
+      const source = logSource({
+        eventLog: deps.eventLog, partition, endOffset: checkpoint,
+        maxEventAgeMs: config.maxEventAgeHours * HOUR_MS, clockSkewMs: config.clockSkewMs, marginMs: config.logMarginMs,
+      });
+      result = await recomputeDay({
+        trackingId: site, day, options: config.options, archive: source, rollups: deps.rollups, now: at,
+        counted: async (events) => events,
+      });
+    } else {
+      await waitForArchiver(partition, async () => checkpoint, config.lockedArchiverWaitMs);
+      at = now();
+      result = await recomputeDay({
+        trackingId: site, day, options: config.options, archive: deps.archive, rollups: deps.rollups, now: at,
+        counted: countedBy(deps.rollups, site, at, config.dedupWindowHours * HOUR_MS),
+      });
+    }
     if (job.dryRun) return result;
     const sessions = await sessionsToReplace(result.sessions, at);
     // Ownership can move while the chunk ran (cluster rebalance): never commit for a partition
