@@ -72,10 +72,11 @@ test('cluster: a replay while live traffic arrives gives exactly the reference',
   const res = await fetch(`${collector.url}/api/admin/replays`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS) }),
+    body: JSON.stringify({ trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS), source: 'archive' }),
   });
-  const created = await res.json() as { id: string };
+  const created = await res.json() as { id: string; source: string };
   assert.equal(res.status, 201, JSON.stringify(created));
+  assert.equal(created.source, 'archive');
 
   const second = traffic(site, { events: 1500, visitors: 250, daysBack: 2, seed: 42, net: 11 });
   let job: any;
@@ -86,7 +87,7 @@ test('cluster: a replay while live traffic arrives gives exactly the reference',
   assert.deepEqual(statuses, { 202: second.sends.length });
   assert.ok(done, `replay not done: ${JSON.stringify(job)}\n${pipeline.output().slice(-3000)}`);
   await waitCaughtUp(storage.eventLog, 180_000);
-  console.log(`cluster replay: ${job.progress.eventsDone} events, ${job.progress.daysTotal} days, ${job.progress.eventsPerSec} events/s (chunk time only)`);
+  console.log(`cluster replay from the archive: ${job.progress.eventsDone} events, ${job.progress.daysTotal} days, ${job.progress.eventsPerSec} events/s (chunk time only)`);
 
   const ref = await reference(storage.archive, site, OPTIONS);
   const stored = await storedBuckets(storage.rollups, site, from, to);
@@ -96,4 +97,47 @@ test('cluster: a replay while live traffic arrives gives exactly the reference',
   const recent = ref.sessions.filter((s) => s.end >= Date.now() - MAX_AGE_HOURS * HOUR_MS);
   const live = await storage.rollups.getSessions(recent.map((s) => ({ trackingId: site, visitorId: s.visitorId })));
   assert.deepEqual(live.sort((a, b) => (a.visitorId < b.visitorId ? -1 : 1)), recent);
+
+  // ---- Again from Kafka: more traffic counted by the wrong logic, then a replay with the
+  // default source, which picks the log (every record of these days is within its retention).
+  await pipeline.stop();
+  processes.splice(processes.indexOf(pipeline), 1);
+  pipeline = await startRoleProcess({ ...env, ALMANAC_TEST_ONLY_DROP_BROWSER: 'Firefox' }, 'archiver,aggregator');
+  processes.push(pipeline);
+  const third = traffic(site, { events: 1500, visitors: 250, daysBack: 3, seed: 43, net: 12 });
+  assert.deepEqual(await sendAsBrowsers(collector.url, third), { 202: third.sends.length });
+  await waitCaughtUp(storage.eventLog, 180_000);
+  const wrongAgain = await storedBuckets(storage.rollups, site, from, to);
+  assert.ok(compareBuckets(wrongAgain, (await reference(storage.archive, site, OPTIONS)).buckets, from, to).length > 50, 'the wrong logic left differences again');
+  await pipeline.stop();
+  processes.splice(processes.indexOf(pipeline), 1);
+  pipeline = await startRoleProcess({ ...env, ALMANAC_REPLAY_PAUSE_MS: '300' }, 'archiver,aggregator');
+  processes.push(pipeline);
+
+  const fromLog = await fetch(`${collector.url}/api/admin/replays`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminApiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ trackingIds: [site], from: dayKey(from), to: dayKey(to - DAY_MS) }),
+  });
+  const logJob = await fromLog.json() as { id: string; source: string };
+  assert.equal(fromLog.status, 201, JSON.stringify(logJob));
+  assert.equal(logJob.source, 'log');
+  const fourth = traffic(site, { events: 800, visitors: 150, daysBack: 2, seed: 44, net: 13 });
+  const [statuses2, done2] = await Promise.all([
+    sendAsBrowsers(collector.url, fourth, 8),
+    waitFor(async () => (job = (await getJson(`${collector.url}/api/admin/replays/${logJob.id}`, adminApiKey)).body).status === 'done', 300_000, 250),
+  ]);
+  assert.deepEqual(statuses2, { 202: fourth.sends.length });
+  assert.ok(done2, `replay not done: ${JSON.stringify(job)}\n${pipeline.output().slice(-3000)}`);
+  assert.match(pipeline.output(), /\(event log\)/, 'the chunks read the event log');
+  await waitCaughtUp(storage.eventLog, 180_000);
+  console.log(`cluster replay from the log: ${job.progress.eventsDone} events, ${job.progress.daysTotal} days, ${job.progress.eventsPerSec} events/s (chunk time only)`);
+  const ref2 = await reference(storage.archive, site, OPTIONS);
+  const stored2 = await storedBuckets(storage.rollups, site, from, to);
+  const differences2 = compareBuckets(stored2, ref2.buckets, from, to);
+  assert.deepEqual(differences2.slice(0, 3), [], `${differences2.length} buckets differ after the replay from the log`);
+  assert.deepEqual(new Set(stored2.map((b) => b.logicVersion)), new Set([LOGIC_VERSION]));
+  const recent2 = ref2.sessions.filter((s) => s.end >= Date.now() - MAX_AGE_HOURS * HOUR_MS);
+  const live2 = await storage.rollups.getSessions(recent2.map((s) => ({ trackingId: site, visitorId: s.visitorId })));
+  assert.deepEqual(live2.sort((a, b) => (a.visitorId < b.visitorId ? -1 : 1)), recent2);
 });
