@@ -24,8 +24,8 @@ export function stackEnv(): Record<string, string> {
 export interface Namespace {
   name: string;
   env: Record<string, string>;
-  /** Raw events of a tracking ID in this namespace's archive (MongoDB). */
-  countArchived(trackingId: string): Promise<number>;
+  /** Raw events of tracking IDs in this namespace's archive (MongoDB). */
+  countArchived(trackingIds: string | string[]): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -37,11 +37,11 @@ export function freshNamespace(prefix = 't'): Namespace {
   return {
     name,
     env,
-    async countArchived(trackingId) {
+    async countArchived(trackingIds) {
       const mongo = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 3000 });
       try {
         await mongo.connect();
-        return await mongo.db(name).collection('raw_events').countDocuments({ trackingId });
+        return await mongo.db(name).collection('raw_events').countDocuments({ trackingId: { $in: ([] as string[]).concat(trackingIds) } });
       } finally {
         await mongo.close();
       }
@@ -81,7 +81,7 @@ export async function startRoleProcess(env: Record<string, string>, roles: strin
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`almanac --roles ${roles} exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`almanac --roles ${roles} exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
     if (Date.now() > until) {
       child.kill('SIGKILL');
@@ -96,7 +96,7 @@ export async function startRoleProcess(env: Record<string, string>, roles: strin
     output: () => out,
     credentials: () => JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as Credentials,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
