@@ -50,7 +50,7 @@ export interface EventLog {
   /**
    * The first offset of the partition whose record time is ≥ `ts` (ms), or the end offset when
    * there is none. Record time = when the record was appended (Kafka: the message timestamp,
-   * set to the event's receivedAt; embedded: the append time). Replays find their range by it.
+   * the producer's clock at append; embedded: the append time). Replays find their range by it.
    */
   offsetForTime(partition: number, ts: number): Promise<number>;
   /**
@@ -211,7 +211,7 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
-export interface Registry extends Partial<ReplayJobRegistry> {
+export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingRegistry> {
   createTenant(t: Omit<Tenant, 'createdAt'>): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -230,6 +230,46 @@ export interface Registry extends Partial<ReplayJobRegistry> {
   addIngestCounts(trackingId: string, day: number, counts: Record<string, number>): Promise<void>;
   ingestCounts(trackingId: string, fromDay: number, toDay: number): Promise<Record<string, number>>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- scaling (control plane)
+
+/** The roles a node runs as worker processes, each with a desired count. */
+export type WorkerRole = 'collector' | 'archiver' | 'aggregator' | 'query';
+export type WorkerCounts = Record<WorkerRole, number>;
+
+export interface WorkerStatus {
+  role: WorkerRole;
+  /** 0-based slot of this worker among its role's workers on the node. */
+  slot: number;
+  pid: number | null;
+  state: 'starting' | 'running' | 'backoff' | 'stopping';
+  restarts: number;
+  startedAt: number | null;
+  /** The last exit of this slot's process, if it ever exited (a crash shows here). */
+  lastExit: { code: number | null; signal: string | null; at: number } | null;
+}
+
+/** What a node's supervisor reports about itself every few seconds. */
+export interface NodeStatus {
+  nodeId: string;
+  host: string;
+  pid: number;
+  url: string;
+  startedAt: number;
+  lastSeenAt: number;
+  desired: WorkerCounts;
+  workers: WorkerStatus[];
+}
+
+/** Desired scale and node reports, in the registry. Optional on Registry: test doubles need not implement them. */
+export interface ScalingRegistry {
+  /** Desired worker counts of a node; undefined when never set (the node's defaults apply). */
+  getDesiredScale(nodeId: string): Promise<WorkerCounts | undefined>;
+  setDesiredScale(nodeId: string, counts: WorkerCounts): Promise<void>;
+  reportNode(status: NodeStatus): Promise<void>;
+  /** Nodes whose last report is at most `maxAgeMs` old (default 15 s), by nodeId. */
+  listNodes(maxAgeMs?: number): Promise<NodeStatus[]>;
 }
 
 // ---------------------------------------------------------------- replay jobs

@@ -7,9 +7,11 @@
  * each eventId once: duplicates are dropped here too, the first by offset wins, as in the archive
  * and the live path). Records at or after the checkpoint are left to the live path.
  *
- * Where in the partition: an event's time is bounded by its record time (receivedAt, the Kafka
- * message timestamp; the append time in the embedded log): the collector clamps ts to ≤ receivedAt
- * and rejects ts older than receivedAt − maxEventAge. So the events of [from, to) lie between
+ * Where in the partition: an event's time is bounded by its record time (the append time: the
+ * Kafka message timestamp, the producer's clock; the append time in the embedded log), which
+ * follows receivedAt by at most seconds (the collector answers 503 rather than queue for long):
+ * the collector clamps ts to ≤ receivedAt and rejects ts older than receivedAt − maxEventAge. So
+ * the events of [from, to) lie between
  * offsetForTime(from − clockSkew − margin) and offsetForTime(to + maxEventAge + margin); the skew
  * and the margin absorb clock differences between collectors and record times slightly out of
  * order (several producers). Reads of one source are cached, so the warm-up and look-ahead reads

@@ -95,7 +95,7 @@ export function eventLogContract(name: string, make: () => Promise<Harness<Event
     });
 
     test('offsetForTime finds the first record appended at or after a time; earliest is the oldest retained record', async () => {
-      // Record time is the append time (Kafka: the message timestamp, set to receivedAt).
+      // Record time is the append time (Kafka: the message timestamp, the producer's clock at append).
       const site = unique('bytime');
       const p = partitionFor(site, log.partitions);
       const stamp = (e: EnrichedEvent) => ({ ...e, receivedAt: Date.now() });

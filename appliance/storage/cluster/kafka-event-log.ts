@@ -350,9 +350,12 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
     append(events) {
       if (closed) return Promise.reject(new Error('The Kafka event log is closed.'));
       if (events.length === 0) return Promise.resolve();
-      // The message timestamp is the event's receive time, so offsetForTime (ListOffsets by
-      // time) finds records by receivedAt, which bounds the event time (ts ≤ receivedAt ≤ ts + max age).
-      const messages: Message[] = events.map((e) => ({ key: e.trackingId, value: JSON.stringify(e), timestamp: String(e.receivedAt) }));
+      // The message timestamp is the producer's clock at append (kafkajs' default), i.e. seconds
+      // after receivedAt, which bounds the event time (ts ≤ receivedAt ≤ ts + max age): offsetForTime
+      // (ListOffsets by time) finds records by it. Not receivedAt itself: Kafka's time-based
+      // retention deletes segments by message timestamp, so events appended with an old receivedAt
+      // (imports, benchmarks, a wrong clock) would be deleted at once.
+      const messages: Message[] = events.map((e) => ({ key: e.trackingId, value: JSON.stringify(e) }));
       return new Promise<void>((resolve, reject) => {
         queue.push({ messages, resolve, reject });
         queuedEvents += messages.length;

@@ -193,4 +193,16 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE rollup_checkpoints ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;`);
     },
   },
+  {
+    // Owned by the merchant dashboards work (issue 6): per-tenant embed-token secrets.
+    version: 4,
+    description: 'embed token secrets',
+    up() {},
+  },
+  {
+    // Owned by the control plane work (issue 5): admin users, sessions, audit log, scaling.
+    version: 5,
+    description: 'admin users, sessions, audit log, desired scale and nodes',
+    up() {},
+  },
 ];
