@@ -3,7 +3,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Registry, Tenant, TrackingIdRecord } from '../../core/ports.ts';
+import type { NodeStatus, Registry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../core/ports.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { unique, type Harness } from './fixtures.ts';
 
@@ -96,6 +96,101 @@ export function registryContract(name: string, make: () => Promise<Harness<Regis
       const site = unique('counts-race');
       await Promise.all(Array.from({ length: 50 }, () => registry.addIngestCounts(site, D0, { accepted: 1 })));
       assert.deepEqual(await registry.ingestCounts(site, D0, D0 + DAY_MS), { accepted: 50 });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- scaling (control plane)
+
+/**
+ * Contract of the optional ScalingRegistry part of the Registry port. `scalable` says whether the
+ * profile can run more than one worker of a role (cluster) or only one of each (embedded).
+ */
+export function scalingRegistryContract(name: string, make: () => Promise<Harness<Registry>>, opts: { scalable: boolean }): void {
+  describe(name, () => {
+    let scaling: ScalingRegistry;
+    let harness: Harness<Registry>;
+    before(async () => {
+      harness = await make();
+      const r = harness.port;
+      assert.ok(r.getDesiredScale && r.setDesiredScale && r.reportNode && r.listNodes, 'the registry implements ScalingRegistry');
+      scaling = r as Registry & ScalingRegistry;
+    });
+    after(async () => harness.cleanup());
+
+    const ones: WorkerCounts = { collector: 1, archiver: 1, aggregator: 1, query: 1 };
+    const status = (nodeId: string, lastSeenAt: number, extra: Partial<NodeStatus> = {}): NodeStatus => ({
+      nodeId, host: 'host-a', pid: 4242, url: 'http://127.0.0.1:8420', startedAt: lastSeenAt - 60_000, lastSeenAt,
+      desired: ones,
+      workers: [
+        { role: 'collector', slot: 0, pid: 5001, state: 'running', restarts: 0, startedAt: lastSeenAt - 50_000, lastExit: null },
+        { role: 'aggregator', slot: 0, pid: null, state: 'backoff', restarts: 3, startedAt: null, lastExit: { code: null, signal: 'SIGKILL', at: lastSeenAt - 1000 } },
+      ],
+      ...extra,
+    });
+
+    test('desired scale: undefined until set, then what was set', async () => {
+      const node = unique('node');
+      assert.equal(await scaling.getDesiredScale(node), undefined);
+      await scaling.setDesiredScale(node, ones);
+      assert.deepEqual(await scaling.getDesiredScale(node), ones);
+      assert.equal(await scaling.getDesiredScale(unique('other-node')), undefined);
+    });
+
+    test('desired scale: counts that no node can run are refused with code invalid_scale, and nothing is stored', async () => {
+      const node = unique('node');
+      const bad: unknown[] = [
+        { ...ones, aggregator: -1 },
+        { ...ones, archiver: 1.5 },
+        { ...ones, query: 99 },
+        { ...ones, reporter: 1 },
+        { collector: 1, archiver: 1, aggregator: 1 },
+        { ...ones, collector: 0, query: 0 },
+      ];
+      for (const counts of bad) {
+        await assert.rejects(scaling.setDesiredScale(node, counts as WorkerCounts), (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'invalid_scale', `${JSON.stringify(counts)}: ${e.message}`);
+          return true;
+        });
+      }
+      assert.equal(await scaling.getDesiredScale(node), undefined);
+    });
+
+    if (opts.scalable) {
+      test('desired scale: a later set replaces the counts whole', async () => {
+        const node = unique('node');
+        await scaling.setDesiredScale(node, { collector: 2, archiver: 1, aggregator: 3, query: 0 });
+        assert.deepEqual(await scaling.getDesiredScale(node), { collector: 2, archiver: 1, aggregator: 3, query: 0 });
+        await scaling.setDesiredScale(node, { collector: 1, archiver: 0, aggregator: 1, query: 1 });
+        assert.deepEqual(await scaling.getDesiredScale(node), { collector: 1, archiver: 0, aggregator: 1, query: 1 });
+      });
+    } else {
+      test('desired scale: more than one archiver or aggregator is refused with a message naming the cluster profile', async () => {
+        const node = unique('node');
+        for (const counts of [{ ...ones, aggregator: 3 }, { ...ones, archiver: 2 }, { ...ones, collector: 2 }]) {
+          await assert.rejects(scaling.setDesiredScale(node, counts), (e: Error & { code?: string }) =>
+            e.code === 'invalid_scale' && /embedded profile/.test(e.message) && /cluster profile/.test(e.message));
+        }
+        assert.equal(await scaling.getDesiredScale(node), undefined);
+      });
+    }
+
+    test('node reports: listed while fresh, replaced by the next report, left out once older than maxAgeMs', async () => {
+      const now = Date.now();
+      const a = unique('node-a');
+      const b = unique('node-b');
+      const stale = unique('node-stale');
+      await scaling.reportNode(status(a, now - 1000));
+      await scaling.reportNode(status(b, now - 2000, { host: 'host-b', desired: ones }));
+      await scaling.reportNode(status(stale, now - 60_000));
+
+      const fresh = (await scaling.listNodes()).filter((n) => [a, b, stale].includes(n.nodeId));
+      assert.deepEqual(fresh, [status(a, now - 1000), status(b, now - 2000, { host: 'host-b', desired: ones })].sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1)));
+      assert.ok((await scaling.listNodes(120_000)).some((n) => n.nodeId === stale), 'a longer maxAgeMs includes the older report');
+
+      const next = status(a, now, { workers: [] });
+      await scaling.reportNode(next);
+      assert.deepEqual((await scaling.listNodes()).find((n) => n.nodeId === a), next);
     });
   });
 }

@@ -18,7 +18,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
-import type { ApiKeyRecord, Registry, ReplayJob, ReplayJobRegistry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
+import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
 
 export const REGISTRY_CHANNEL = 'almanac:registry';
 
@@ -49,7 +51,7 @@ interface CountDoc {
 
 type CacheKind = 'tid' | 'key';
 
-export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry & ReplayJobRegistry> {
+export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry & ReplayJobRegistry & ScalingRegistry> {
   const now = options.now ?? Date.now;
   const ttlMs = options.cacheTtlMs ?? 3000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
@@ -61,12 +63,17 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
   // Cancel requests live in their own documents: the runner updates a job's progress while an
   // admin asks to cancel it, and FerretDB v1 can lose one of two concurrent updates of a document.
   const replayCancels = db.collection<{ _id: string; at: number }>('replay_cancels');
+  // Scaling: one document per node in each. A node's report is written only by its own
+  // supervisor, and a desired scale is replaced whole, so no two writers merge into one document.
+  const desiredScale = db.collection<{ _id: string; counts: WorkerCounts; updatedAt: number }>('desired_scale');
+  const nodes = db.collection<{ _id: string; lastSeenAt: number; status: NodeStatus }>('nodes');
   await Promise.all([
     replayJobs.createIndex({ status: 1, createdAt: 1 }, { name: 'status_createdAt' }),
     trackingIds.createIndex({ tenantId: 1 }, { name: 'tenantId' }),
     apiKeys.createIndex({ keyHash: 1 }, { name: 'keyHash', unique: true }),
     apiKeys.createIndex({ tenantId: 1 }, { name: 'tenantId' }),
     counts.createIndex({ trackingId: 1, day: 1 }, { name: 'trackingId_day' }),
+    nodes.createIndex({ lastSeenAt: 1 }, { name: 'lastSeenAt' }),
   ]);
 
   // ---------------------------------------------------------------- read-through cache
@@ -118,6 +125,7 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
   };
 
   return {
+    ...(await createMongoEmbedSecrets(db, now)), // dashboards (issue 6): embed-token secrets
     async createTenant(t) {
       assertOpen();
       const record: Tenant = { ...t, createdAt: now() };
@@ -248,6 +256,27 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
       if (cancelRequested) await replayCancels.updateOne({ _id: id }, { $setOnInsert: { at: now() } }, { upsert: true });
       const cancel = cancelRequested || job.cancelRequested || (await replayCancels.findOne({ _id: id })) !== null;
       return { ...job, cancelRequested: cancel };
+    },
+
+    async getDesiredScale(nodeId) {
+      assertOpen();
+      const d = await desiredScale.findOne({ _id: nodeId });
+      return d ? { ...d.counts } : undefined;
+    },
+    async setDesiredScale(nodeId, desired) {
+      assertOpen();
+      assertDesiredScale(desired, 'cluster');
+      const { collector, archiver, aggregator, query } = desired;
+      await desiredScale.replaceOne({ _id: nodeId }, { counts: { collector, archiver, aggregator, query }, updatedAt: now() }, { upsert: true });
+    },
+    async reportNode(status) {
+      assertOpen();
+      await nodes.replaceOne({ _id: status.nodeId }, { lastSeenAt: status.lastSeenAt, status: structuredClone(status) }, { upsert: true });
+    },
+    async listNodes(maxAgeMs = 15_000) {
+      assertOpen();
+      const docs = await nodes.find({ lastSeenAt: { $gte: now() - maxAgeMs } }).sort({ _id: 1 }).toArray();
+      return docs.map((d) => d.status);
     },
 
     async close() {

@@ -1,9 +1,11 @@
 /**
  * The registry on SQLite: tenants, tracking IDs, API keys and daily ingest counters.
  */
-import type { ApiKeyRecord, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
+import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
+import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';
 
 interface TenantRow {
   id: string;
@@ -33,7 +35,7 @@ interface ApiKeyRow {
   created_at: number;
 }
 
-export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry & ReplayJobRegistry {
+export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry & ReplayJobRegistry & ScalingRegistry {
   const insertTenant = db.prepare(
     `INSERT INTO tenants (id, name, status, rate_limit_per_sec, monthly_event_cap, retention_days, created_at)
      VALUES (@id, @name, @status, @rate_limit_per_sec, @monthly_event_cap, @retention_days, @created_at)`,
@@ -121,6 +123,18 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
     return next;
   });
 
+  // ---------------------------------------------------------------- scaling
+  const selectDesired = db.prepare<[string], { counts: string }>('SELECT counts FROM desired_scale WHERE node_id = ?');
+  const upsertDesired = db.prepare(
+    `INSERT INTO desired_scale (node_id, counts, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (node_id) DO UPDATE SET counts = excluded.counts, updated_at = excluded.updated_at`,
+  );
+  const upsertNode = db.prepare(
+    `INSERT INTO nodes (node_id, last_seen_at, doc) VALUES (?, ?, ?)
+     ON CONFLICT (node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, doc = excluded.doc`,
+  );
+  const selectNodes = db.prepare<[number], { doc: string }>('SELECT doc FROM nodes WHERE last_seen_at >= ? ORDER BY node_id');
+
   function requireTenant(tenantId: string, what: string): void {
     if (!selectTenant.get(tenantId)) throw new Error(`Unknown tenant '${tenantId}': create the tenant before its ${what}.`);
   }
@@ -133,6 +147,7 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
   }
 
   return {
+    ...createEmbeddedEmbedSecrets(db, now), // dashboards (issue 6): embed-token secrets
     async createTenant(t) {
       const record: Tenant = { ...t, createdAt: now() };
       try {
@@ -222,6 +237,23 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
     },
     async updateReplayJob(id, patch) {
       return updateReplayJobTx.immediate(id, patch);
+    },
+
+    async getDesiredScale(nodeId) {
+      const row = selectDesired.get(nodeId);
+      return row && (JSON.parse(row.counts) as WorkerCounts);
+    },
+    async setDesiredScale(nodeId, counts) {
+      // One SQLite file: its event log has one consumer per group, so only 1 of each role.
+      assertDesiredScale(counts, 'embedded');
+      const { collector, archiver, aggregator, query } = counts;
+      upsertDesired.run(nodeId, JSON.stringify({ collector, archiver, aggregator, query }), now());
+    },
+    async reportNode(status: NodeStatus) {
+      upsertNode.run(status.nodeId, status.lastSeenAt, JSON.stringify(status));
+    },
+    async listNodes(maxAgeMs = 15_000) {
+      return selectNodes.all(now() - maxAgeMs).map((r) => JSON.parse(r.doc) as NodeStatus);
     },
 
     async close() {},

@@ -197,12 +197,40 @@ export const MIGRATIONS: readonly Migration[] = [
     // Owned by the merchant dashboards work (issue 6): per-tenant embed-token secrets.
     version: 4,
     description: 'embed token secrets',
-    up() {},
+    up(db) {
+      db.exec(`
+        -- ---------------------------------------------------------------- embed secrets (registry)
+        -- One HMAC secret per tenant for dashboard embed tokens; a rotation replaces the secret
+        -- and raises the generation (every older token is then revoked).
+        CREATE TABLE embed_secrets (
+          tenant_id  TEXT PRIMARY KEY REFERENCES tenants (id),
+          secret     TEXT NOT NULL,
+          generation INTEGER NOT NULL,
+          rotated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
   },
   {
     // Owned by the control plane work (issue 5): admin users, sessions, audit log, scaling.
     version: 5,
     description: 'admin users, sessions, audit log, desired scale and nodes',
-    up() {},
+    up(db) {
+      db.exec(`
+        -- ---------------------------------------------------------------- scaling (supervisor)
+        -- Desired worker counts per node (JSON WorkerCounts), written by the admin API.
+        CREATE TABLE desired_scale (
+          node_id    TEXT PRIMARY KEY,
+          counts     TEXT NOT NULL,
+          updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        -- Each node's last report (JSON NodeStatus); only that node's supervisor writes its row.
+        CREATE TABLE nodes (
+          node_id      TEXT PRIMARY KEY,
+          last_seen_at INTEGER NOT NULL,
+          doc          TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
   },
 ];
