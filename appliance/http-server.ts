@@ -11,6 +11,7 @@ import { errorBody, reject } from '../core/errors.ts';
 import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
 import { hashApiKey } from './identifiers.ts';
+import { registerAdminApi } from './admin-api/http.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
 /** The services each role cannot work without (names as Storage.ping() reports them). */
@@ -79,6 +80,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   }
 
   if (config.roles.includes('admin')) {
+    await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });
     // Operational status for automation; tenant management is in the CLI (and the console later).
     app.get('/api/admin/status', async (req, reply) => {
       const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];

@@ -144,6 +144,8 @@ export interface RollupStore {
   readBreakdown(trackingId: string, granularity: Granularity, from: number, to: number, dimension: Dimension): Promise<(BreakdownRow & { start: number })[]>;
   /** Drops sessions that ended before `before` and seen-IDs older than `seenBefore`. */
   prune(before: number, seenBefore: number): Promise<void>;
+  /** Deletes every bucket, session and seen-ID of a tracking ID (tenant deletion). Optional: the admin API says when it is missing. */
+  deleteTrackingId?(trackingId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -211,7 +213,7 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
-export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingRegistry> {
+export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingRegistry>, Partial<AdminRegistry> {
   createTenant(t: Omit<Tenant, 'createdAt'>): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -358,4 +360,75 @@ export interface ReplayJobRegistry {
   listReplayJobs(filter?: ReplayJobFilter): Promise<ReplayJob[]>;
   /** Sets the given fields; rejects for an unknown job. `cancelRequested` is never cleared by a patch. */
   updateReplayJob(id: string, patch: Partial<Omit<ReplayJob, 'id' | 'createdAt'>>): Promise<ReplayJob>;
+}
+
+// ---------------------------------------------------------------- admin users, sessions, audit (control plane)
+
+export type AdminRole = 'owner' | 'admin' | 'viewer';
+
+export interface AdminUser {
+  id: string;
+  /** Sign-in name, unique, compared lower-cased. */
+  username: string;
+  role: AdminRole;
+  /** `scrypt$N$r$p$salt$hash` (base64url parts): see appliance/admin-api/passwords.ts. */
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AdminSession {
+  /** sha256 of the opaque session token; the token itself is never stored. */
+  tokenHash: string;
+  userId: string;
+  createdAt: number;
+  /** Sliding: each use moves it forward. */
+  expiresAt: number;
+}
+
+export interface AuditEntry {
+  /** Sorts by time: the newest entry has the greatest ID. */
+  id: string;
+  at: number;
+  /** Who: `user:<id>` or `apikey:<id>`, with a readable name beside it. */
+  actor: string;
+  actorName: string;
+  /** What, e.g. tenants.suspend. */
+  action: string;
+  target: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  target?: string;
+  /** Paging: only entries with an ID below this one (the last ID of the previous page). */
+  beforeId?: string;
+  /** Default 50. */
+  limit?: number;
+}
+
+/** Admin users, their sessions and the audit log. Optional on Registry: test doubles need not implement them. */
+export interface AdminRegistry {
+  /** Rejects when the username (case-insensitive) is taken. */
+  createAdminUser(user: Omit<AdminUser, 'createdAt' | 'updatedAt'>): Promise<AdminUser>;
+  getAdminUser(id: string): Promise<AdminUser | undefined>;
+  findAdminUserByUsername(username: string): Promise<AdminUser | undefined>;
+  listAdminUsers(): Promise<AdminUser[]>;
+  updateAdminUser(id: string, patch: Partial<Pick<AdminUser, 'role' | 'disabled' | 'passwordHash'>>): Promise<AdminUser>;
+  createAdminSession(session: AdminSession): Promise<void>;
+  getAdminSession(tokenHash: string): Promise<AdminSession | undefined>;
+  /** Moves the expiry of a session (sliding expiry); no-op for an unknown one. */
+  extendAdminSession(tokenHash: string, expiresAt: number): Promise<void>;
+  deleteAdminSession(tokenHash: string): Promise<void>;
+  /** Signs a user out everywhere (disabled users); returns how many sessions ended. */
+  deleteAdminSessionsOf(userId: string): Promise<number>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** Deletes a tenant with its tracking IDs, API keys and ingest counters; returns the tracking IDs it had. */
+  deleteTenantRecords(tenantId: string): Promise<string[]>;
 }

@@ -1,0 +1,34 @@
+/** Writes one audit entry per mutation: who, what, on which target, before and after, when. */
+import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../../core/ports.ts';
+import type { AdminContext, Identity } from './context.ts';
+import { adminRegistry } from './sessions.ts';
+
+/** IDs sort by time: 9 base-36 digits of ms (good until the year 5188) and a random tail. */
+export function newAuditId(at: number): string {
+  return at.toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+}
+
+export async function recordAudit(
+  ctx: AdminContext & { identity: Identity },
+  action: string,
+  target: string | null,
+  before: unknown,
+  after: unknown,
+): Promise<void> {
+  const at = ctx.now();
+  const entry: AuditEntry = {
+    id: newAuditId(at), at, actor: ctx.identity.actor, actorName: ctx.identity.name, action, target,
+    before: redact(before ?? null), after: redact(after ?? null),
+  };
+  await adminRegistry(ctx.deps.registry).appendAudit(entry);
+}
+
+const SECRET_FIELDS = new Set(['passwordHash', 'serverKey', 'password', 'token', 'keyHash']);
+
+/** Secrets never reach the audit log; a changed secret shows as "(changed)". */
+function redact(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(redact);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? '(secret)' : redact(v)]));
+}
