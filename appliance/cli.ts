@@ -8,6 +8,8 @@ import { ConfigError } from '../core/errors.ts';
 import { createApiKey, createTenant, createTrackingId, UsageError } from './tenancy.ts';
 import { openRegistryOnly } from './profiles.ts';
 import { startAppliance } from './supervisor.ts';
+import { startNodeSupervisor } from './scaling/node-supervisor.ts';
+import { WORKER_READY_MESSAGE } from './scaling/worker-process.ts';
 import { snippetFor } from '../collectors/index.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
@@ -38,7 +40,7 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
       return 0;
     }
     const config = loadConfig(env);
-    if (command === 'start') return await start(config);
+    if (command === 'start') return await start(config, env);
     return await registryCommand(config, command, sub, args, flagEnv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
@@ -53,10 +55,14 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
   }
 }
 
-async function start(config: Readonly<AlmanacConfig>): Promise<number> {
-  let appliance;
+async function start(config: Readonly<AlmanacConfig>, env: NodeJS.ProcessEnv): Promise<number> {
+  let appliance: { stop(): Promise<void> };
+  const log = (m: string) => process.stdout.write(`${m}\n`);
   try {
-    appliance = await startAppliance(config, { log: (m) => process.stdout.write(`${m}\n`) });
+    // Cluster profile without ALMANAC_ROLES: this process supervises worker processes (appliance/scaling).
+    appliance = config.node.supervise
+      ? await startNodeSupervisor(config, { env, log })
+      : await startAppliance(config, { log });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
@@ -65,15 +71,25 @@ async function start(config: Readonly<AlmanacConfig>): Promise<number> {
     throw error;
   }
   await new Promise<void>((resolve) => {
+    // A second signal while stopping is ignored: Ctrl-C reaches a supervisor's workers as SIGINT
+    // and the supervisor then sends them SIGTERM; neither may cut their graceful stop short.
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       process.stdout.write(`\n${signal}: stopping (finishing batches in flight)…\n`);
       appliance.stop().then(resolve, (e) => {
         process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
         resolve();
       });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    // A worker of a supervised node: say when its roles run, and stop when the supervisor is gone.
+    if (config.node.workerOf && process.send) {
+      process.send({ type: WORKER_READY_MESSAGE });
+      process.once('disconnect', () => stop('supervisor gone'));
+    }
   });
   return 0;
 }

@@ -3,6 +3,7 @@
  * and command-line flags, validated at start-up, frozen, and passed down to each role as a slice.
  * A wrong setting stops start-up with a message that names the variable and what it accepts.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 
@@ -46,6 +47,23 @@ export interface AlmanacConfig {
   query: {
     openRangeTtlMs: number; // 5 s
     closedRangeTtlMs: number; // 10 min
+  };
+  node: {
+    /** Stable name of this appliance node in the registry (desired scale, node reports). */
+    id: string;
+    /**
+     * Cluster profile: run as a supervisor that keeps worker processes at the desired counts in the
+     * registry (default when ALMANAC_ROLES is not given). Off: this process runs its roles itself.
+     */
+    supervise: boolean;
+    /** Set on the worker processes a supervisor starts: they leave the node report to it. */
+    workerOf?: string;
+    reconcileIntervalMs: number; // 1.5 s
+    /** A crashed worker waits backoffInitialMs, doubled per crash in a row, at most backoffMaxMs. */
+    backoffInitialMs: number; // 1 s
+    backoffMaxMs: number; // 30 s
+    /** A worker stopped by scaling down gets this long to finish its batch before SIGKILL. */
+    stopTimeoutMs: number; // 30 s
   };
   cluster: {
     /** Names the Kafka topic (<ns>.events), the Cassandra keyspace (<ns>) and the Redis key prefix (<ns>:). */
@@ -116,6 +134,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),
       closedRangeTtlMs: read.int('ALMANAC_CACHE_CLOSED_TTL_MS', 600_000, 0, 86_400_000),
     },
+    node: {
+      id: read.pattern('ALMANAC_NODE_ID', /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-" (at most 100)', `${os.hostname()}-${port}`),
+      supervise: read.bool('ALMANAC_SUPERVISE', profile === 'cluster' && read.absent('ALMANAC_ROLES')),
+      ...(env.ALMANAC_WORKER_OF ? { workerOf: env.ALMANAC_WORKER_OF } : {}),
+      reconcileIntervalMs: read.int('ALMANAC_RECONCILE_INTERVAL_MS', 1_500, 100, 60_000),
+      backoffInitialMs: read.int('ALMANAC_WORKER_BACKOFF_INITIAL_MS', 1_000, 10, 600_000),
+      backoffMaxMs: read.int('ALMANAC_WORKER_BACKOFF_MAX_MS', 30_000, 10, 3_600_000),
+      stopTimeoutMs: read.int('ALMANAC_WORKER_STOP_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    },
     cluster: {
       namespace: read.pattern('ALMANAC_NAMESPACE', /^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _, starting with a letter (at most 40)', 'almanac'),
       kafkaBrokers: read.list('ALMANAC_KAFKA_BROKERS', null, ['127.0.0.1:19092']),
@@ -130,6 +157,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
   if (profile === 'cluster' && !config.cluster.mongoUrl.startsWith('mongodb')) {
     problems.push(`ALMANAC_MONGO_URL must be a mongodb:// URL, got "${config.cluster.mongoUrl}"`);
   }
+  if (config.node.backoffMaxMs < config.node.backoffInitialMs) {
+    problems.push(`ALMANAC_WORKER_BACKOFF_MAX_MS (${config.node.backoffMaxMs}) must be at least ALMANAC_WORKER_BACKOFF_INITIAL_MS (${config.node.backoffInitialMs})`);
+  }
+  if (config.node.supervise && profile !== 'cluster') {
+    problems.push('ALMANAC_SUPERVISE=true needs ALMANAC_PROFILE=cluster: the embedded profile runs every role in one process (one SQLite file)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
@@ -140,6 +173,10 @@ class Reader {
   private raw(name: string): string | undefined {
     const v = this.env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  absent(name: string): boolean {
+    return this.raw(name) === undefined;
   }
 
   string(name: string, fallback: string): string {

@@ -1,6 +1,6 @@
 /**
- * The supervisor of one appliance node. In the embedded profile it runs every role in this one
- * process: storage, first-start bootstrap, the pipeline consumers and the HTTP server that carries
+ * One appliance process that runs its roles itself. In the embedded profile it runs every role in this one
+ * process (the cluster profile's supervisor of worker processes is appliance/scaling/node-supervisor.ts): storage, first-start bootstrap, the pipeline consumers and the HTTP server that carries
  * the collector, the stats API and the admin routes. Each running part exposes
  * `{ id, onShutdown }`, and stops in the reverse order it started.
  */
@@ -15,6 +15,7 @@ import { buildHttpServer } from './http-server.ts';
 import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { startInProcessReport } from './scaling/in-process-report.ts';
 import path from 'node:path';
 
 export interface RunningAppliance {
@@ -79,6 +80,11 @@ export async function startAppliance(
     services.push(http);
     const address = await http.listen();
     for (const role of ['collector', 'query', 'admin'] as const) if (has(role)) ready.set(role, true);
+
+    // A worker of a supervised node leaves the node report to its supervisor (appliance/scaling).
+    if (storage.registry.reportNode && !config.node.workerOf) {
+      services.push(startInProcessReport(storage.registry as Required<Pick<typeof storage.registry, 'reportNode'>>, { nodeId: config.node.id, url: address, roles: config.roles }, config.node.reconcileIntervalMs, log));
+    }
 
     log(banner(config, address, firstStart));
     let stopped: Promise<void> | undefined;
