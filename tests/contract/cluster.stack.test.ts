@@ -18,7 +18,7 @@ import { eventLogContract } from './event-log.contract.ts';
 import { rawArchiveContract } from './raw-archive.contract.ts';
 import { rollupStoreContract } from './rollup-store.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
-import { registryContract, scalingRegistryContract } from './registry.contract.ts';
+import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
 import { cacheContract } from './cache.contract.ts';
 
 const stackUp = Boolean(process.env.ALMANAC_KAFKA_BROKERS && process.env.ALMANAC_MONGO_URL && process.env.ALMANAC_CASSANDRA_CONTACT_POINTS && process.env.ALMANAC_REDIS_URL);
@@ -89,6 +89,7 @@ if (!stackUp) {
   rawArchiveContract('cluster raw archive (MongoDB wire / FerretDB)', cluster((s) => s.archive));
   rollupStoreContract('cluster rollup store (Cassandra)', cluster((s) => s.rollups));
   registryContract('cluster registry (MongoDB wire / FerretDB)', cluster((s) => s.registry));
+  adminRegistryContract('cluster registry: admin users, sessions, audit (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   embedSecretsContract('cluster registry: embed secrets (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   scalingRegistryContract('cluster registry: scaling (MongoDB wire / FerretDB)', cluster((s) => s.registry), { scalable: true });
   cacheContract('cluster cache (Redis)', cluster((s) => s.cache));

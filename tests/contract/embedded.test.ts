@@ -11,7 +11,7 @@ import type { Harness } from './fixtures.ts';
 import { eventLogContract } from './event-log.contract.ts';
 import { rawArchiveContract } from './raw-archive.contract.ts';
 import { rollupStoreContract } from './rollup-store.contract.ts';
-import { registryContract, scalingRegistryContract } from './registry.contract.ts';
+import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
 import { cacheContract } from './cache.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
 
@@ -48,6 +48,7 @@ eventLogContract('embedded event log (SQLite)', embedded((s) => s.eventLog));
 rawArchiveContract('embedded raw archive (SQLite)', embedded((s) => s.archive));
 rollupStoreContract('embedded rollup store (SQLite)', embedded((s) => s.rollups));
 registryContract('embedded registry (SQLite)', embedded((s) => s.registry));
+adminRegistryContract('embedded registry: admin users, sessions, audit (SQLite)', embedded((s) => s.registry));
 embedSecretsContract('embedded registry: embed secrets (SQLite)', embedded((s) => s.registry));
 scalingRegistryContract('embedded registry: scaling (SQLite)', embedded((s) => s.registry), { scalable: false });
 cacheContract('embedded cache (in-process LRU)', async () => {

@@ -3,7 +3,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodeStatus, Registry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../core/ports.ts';
+import type { AdminRegistry, AdminUser, NodeStatus, Registry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../core/ports.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { unique, type Harness } from './fixtures.ts';
 
@@ -191,6 +191,101 @@ export function scalingRegistryContract(name: string, make: () => Promise<Harnes
       const next = status(a, now, { workers: [] });
       await scaling.reportNode(next);
       assert.deepEqual((await scaling.listNodes()).find((n) => n.nodeId === a), next);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- admin users, sessions, audit (issue 5)
+
+/** Contract of the AdminRegistry part of the Registry (admin API): users, sessions, audit log, tenant deletion. */
+export function adminRegistryContract(name: string, make: () => Promise<Harness<Registry>>): void {
+  describe(name, () => {
+    let registry: Registry & AdminRegistry;
+    let harness: Harness<Registry>;
+    before(async () => {
+      harness = await make();
+      const r = harness.port;
+      assert.ok(r.createAdminUser && r.listAudit && r.deleteTenantRecords, 'the registry implements AdminRegistry');
+      registry = r as Registry & AdminRegistry;
+    });
+    after(async () => harness.cleanup());
+
+    const newUser = (extra: Partial<Omit<AdminUser, 'createdAt' | 'updatedAt'>> = {}) =>
+      registry.createAdminUser({ id: unique('usr'), username: unique('Alice'), role: 'admin', passwordHash: 'scrypt$x', disabled: false, ...extra });
+
+    test('admin users: create, get, find by name ignoring case, list, update; a taken name is refused', async () => {
+      const u = await newUser({ username: unique('Carol') });
+      assert.deepEqual(await registry.getAdminUser(u.id), u);
+      assert.deepEqual(await registry.findAdminUserByUsername(u.username.toUpperCase()), u);
+      assert.equal(await registry.findAdminUserByUsername(unique('nobody')), undefined);
+      assert.ok((await registry.listAdminUsers()).some((x) => x.id === u.id));
+      await assert.rejects(newUser({ username: u.username.toLowerCase() }), /already exists/);
+
+      const updated = await registry.updateAdminUser(u.id, { role: 'viewer', disabled: true });
+      assert.equal(updated.role, 'viewer');
+      assert.equal(updated.disabled, true);
+      assert.equal(updated.passwordHash, u.passwordHash, 'fields not in the patch are kept');
+      assert.deepEqual(await registry.getAdminUser(u.id), updated);
+      await assert.rejects(registry.updateAdminUser(unique('usr'), { role: 'owner' }), /Unknown admin user/);
+    });
+
+    test('sessions: create, get, extend (never shortens), delete one, delete all of a user', async () => {
+      const u = await newUser();
+      const t = Date.now();
+      const a = { tokenHash: unique('hash'), userId: u.id, createdAt: t, expiresAt: t + 60_000 };
+      const b = { tokenHash: unique('hash'), userId: u.id, createdAt: t, expiresAt: t + 60_000 };
+      await registry.createAdminSession(a);
+      await registry.createAdminSession(b);
+      assert.deepEqual(await registry.getAdminSession(a.tokenHash), a);
+      await registry.extendAdminSession(a.tokenHash, t + 120_000);
+      assert.equal((await registry.getAdminSession(a.tokenHash))?.expiresAt, t + 120_000);
+      await registry.extendAdminSession(a.tokenHash, t + 1_000);
+      assert.equal((await registry.getAdminSession(a.tokenHash))?.expiresAt, t + 120_000);
+      await registry.deleteAdminSession(a.tokenHash);
+      assert.equal(await registry.getAdminSession(a.tokenHash), undefined);
+      assert.equal(await registry.deleteAdminSessionsOf(u.id), 1);
+      assert.equal(await registry.getAdminSession(b.tokenHash), undefined);
+    });
+
+    test('audit log: newest first, filters, paging by ID, JSON before/after kept', async () => {
+      const target = unique('tenant:t');
+      const base = Date.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const id = (base + i).toString(36).padStart(9, '0') + unique('x').replace(/\W/g, '');
+        ids.push(id);
+        await registry.appendAudit({ id, at: base + i, actor: 'user:u1', actorName: 'alice', action: i % 2 ? 'tenants.suspend' : 'tenants.resume', target, before: { n: i, list: [1, 'a'] }, after: null });
+      }
+      const all = await registry.listAudit({ target });
+      assert.deepEqual(all.map((e) => e.id), [...ids].reverse());
+      assert.deepEqual(all[0].before, { n: 4, list: [1, 'a'] });
+      assert.equal(all[0].after, null);
+      assert.deepEqual((await registry.listAudit({ target, action: 'tenants.suspend' })).map((e) => e.before), [{ n: 3, list: [1, 'a'] }, { n: 1, list: [1, 'a'] }]);
+      const page1 = await registry.listAudit({ target, limit: 2 });
+      const page2 = await registry.listAudit({ target, limit: 2, beforeId: page1[1].id });
+      assert.deepEqual([...page1, ...page2].map((e) => e.id), [...ids].reverse().slice(0, 4));
+    });
+
+    test('deleteTenantRecords: the tenant, its tracking IDs, API keys and ingest counters go; others stay', async () => {
+      const mk = (id: string) => registry.createTenant({ id, name: 'Doomed', status: 'active', rateLimitPerSec: 10, monthlyEventCap: null, retentionDays: 30 });
+      const doomed = await mk(unique('tenant'));
+      const kept = await mk(unique('tenant'));
+      const site = (tenantId: string) => registry.createTrackingId({ id: unique('tid'), tenantId, name: 'S', allowedOrigins: ['*'], serverKey: unique('sk'), status: 'active', respectDnt: false });
+      const [d1, d2, k1] = [await site(doomed.id), await site(doomed.id), await site(kept.id)];
+      await registry.createApiKey({ id: unique('key'), tenantId: doomed.id, name: 'k', keyHash: unique('h'), scope: 'tenant' });
+      const keptKey = await registry.createApiKey({ id: unique('key'), tenantId: kept.id, name: 'k', keyHash: unique('h'), scope: 'tenant' });
+      await registry.addIngestCounts(d1.id, D0, { accepted: 3 });
+      await registry.addIngestCounts(k1.id, D0, { accepted: 4 });
+
+      assert.deepEqual((await registry.deleteTenantRecords(doomed.id)).sort(), [d1.id, d2.id].sort());
+      assert.equal(await registry.getTenant(doomed.id), undefined);
+      assert.deepEqual(await registry.listTrackingIds(doomed.id), []);
+      assert.deepEqual(await registry.listApiKeys(doomed.id), []);
+      assert.deepEqual(await registry.ingestCounts(d1.id, D0, D0 + DAY_MS), {});
+      assert.ok(await registry.getTenant(kept.id));
+      assert.deepEqual((await registry.listTrackingIds(kept.id)).map((t) => t.id), [k1.id]);
+      assert.deepEqual((await registry.listApiKeys(kept.id)).map((k) => k.id), [keptKey.id]);
+      assert.deepEqual(await registry.ingestCounts(k1.id, D0, D0 + DAY_MS), { accepted: 4 });
     });
   });
 }

@@ -21,6 +21,7 @@ import type { Collection, Db, UpdateFilter } from 'mongodb';
 import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
 import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
+import { createMongoAdminRegistry } from './mongo-admin-registry.ts';
 
 export const REGISTRY_CHANNEL = 'almanac:registry';
 
@@ -126,6 +127,7 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
 
   return {
     ...(await createMongoEmbedSecrets(db, now)), // dashboards (issue 6): embed-token secrets
+    ...(await createMongoAdminRegistry(db, now)), // control plane (issue 5): admin users, sessions, audit log
     async createTenant(t) {
       assertOpen();
       const record: Tenant = { ...t, createdAt: now() };

@@ -6,6 +6,7 @@ import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';
+import { createEmbeddedAdminRegistry } from './admin-registry.ts';
 
 interface TenantRow {
   id: string;
@@ -148,6 +149,7 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
 
   return {
     ...createEmbeddedEmbedSecrets(db, now), // dashboards (issue 6): embed-token secrets
+    ...createEmbeddedAdminRegistry(db, now), // control plane (issue 5): admin users, sessions, audit log
     async createTenant(t) {
       const record: Tenant = { ...t, createdAt: now() };
       try {

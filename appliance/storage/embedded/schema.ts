@@ -231,6 +231,37 @@ export const MIGRATIONS: readonly Migration[] = [
           doc          TEXT NOT NULL
         ) WITHOUT ROWID;
       `);
+      db.exec(`
+        -- ---------------------------------------------------------------- admin users, sessions, audit (admin API)
+        CREATE TABLE admin_users (
+          id            TEXT PRIMARY KEY,
+          username      TEXT NOT NULL,
+          username_key  TEXT NOT NULL UNIQUE, -- lower-cased: sign-in ignores case
+          role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'viewer')),
+          password_hash TEXT NOT NULL,
+          disabled      INTEGER NOT NULL DEFAULT 0,
+          created_at    INTEGER NOT NULL,
+          updated_at    INTEGER NOT NULL
+        );
+        CREATE TABLE admin_sessions (
+          token_hash TEXT PRIMARY KEY,
+          user_id    TEXT NOT NULL REFERENCES admin_users (id),
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX admin_sessions_by_user ON admin_sessions (user_id);
+        CREATE TABLE audit_log (
+          id         TEXT PRIMARY KEY, -- sorts by time
+          at         INTEGER NOT NULL,
+          actor      TEXT NOT NULL,
+          actor_name TEXT NOT NULL,
+          action     TEXT NOT NULL,
+          target     TEXT,
+          before     TEXT NOT NULL, -- JSON
+          after      TEXT NOT NULL  -- JSON
+        ) WITHOUT ROWID;
+        CREATE INDEX audit_log_by_target ON audit_log (target, id);
+      `);
     },
   },
 ];
