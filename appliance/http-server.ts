@@ -81,6 +81,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
 
   if (config.roles.includes('admin')) {
     await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });
+    await (await import('./console-route.ts')).registerConsole(app, { log: deps.log }); // the admin console's renderer at /console
     // Operational status for automation; tenant management is in the CLI (and the console later).
     app.get('/api/admin/status', async (req, reply) => {
       const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
