@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { buildCompose, renderCompose, ALMANAC_SERVICES, DATA_SERVICES, DOCSTORES, type Docstore } from './compose.ts';
 import { COLLECTOR_PATHS, renderHaproxyConfig } from './haproxy.ts';
 import { dockerFiles, DOCKER_DIR } from './docker-files.ts';
@@ -28,7 +28,7 @@ const require = createRequire(import.meta.url);
 type Service = {
   image: string; profiles?: string[]; restart?: string; healthcheck?: { test: string[] }; environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string; required?: boolean }>; volumes?: string[]; networks?: string[];
-  deploy?: { replicas?: string; resources?: { limits?: { memory?: string } } }; entrypoint?: string[]; command?: string[];
+  deploy?: { replicas?: string; resources?: { limits?: { memory?: string } } }; entrypoint?: string[]; command?: string[]; ports?: string[];
 };
 type ComposeFile = { services: Record<string, Service>; volumes: Record<string, unknown>; networks: Record<string, { internal?: boolean }> };
 
@@ -150,9 +150,9 @@ test('the stores are reachable only on the internal network; only the load balan
   const file = resolved('large', 'ferretdb');
   assert.equal(file.networks.backend.internal, true);
   for (const d of DATA_SERVICES) assert.deepEqual(file.services[d].networks, ['backend']);
-  const published = Object.entries(file.services).filter(([, s]) => (s as { ports?: string[] }).ports).map(([n]) => n);
+  const published = Object.entries(file.services).filter(([, s]) => s.ports).map(([n]) => n);
   assert.deepEqual(published, ['lb']);
-  assert.deepEqual((file.services.lb as { ports: string[] }).ports, ['8080:8080']);
+  assert.deepEqual(file.services.lb.ports, ['8080:8080']);
 });
 
 test('images are pinned to versions; Redis stays on the BSD-licensed 7.2 line', () => {
