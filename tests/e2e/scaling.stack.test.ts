@@ -130,8 +130,6 @@ if (!stackUp) {
           for (let k = 0; k < events.length; k += BATCH) batches.push({ site, visitor, events: events.slice(k, k + BATCH) });
         }
       }
-      // Shuffle whole visitors would keep their order; batches of one visitor stay in order because
-      // a visitor's batches are consecutive and one sender takes them in turn (same as crash tests).
       const accepted = new Map<string, Set<string>>(sites.map((x) => [x.id, new Set<string>()]));
       const acceptedCount = () => [...accepted.values()].reduce((n, ids) => n + ids.size, 0);
       let retries = 0;
