@@ -78,6 +78,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     );
     await query.register(app);
   }
+  if (config.roles.includes('query')) await (await import('./embed-routes.ts')).registerEmbedRoutes(app, { registry: storage.registry, rateLimiter: storage.rateLimiter, publicUrl: config.publicUrl, admin: config.roles.includes('admin'), log: deps.log });
 
   if (config.roles.includes('admin')) {
     await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });

@@ -28,6 +28,12 @@ export const ERRORS = {
   // Query
   invalid_query: { status: 400, message: 'The query parameters are invalid.' },
   not_found: { status: 404, message: 'No such resource.' },
+  // Dashboard embed tokens (query/embed)
+  embed_token_malformed: { status: 401, message: 'This is not a dashboard embed token. Copy the whole token your Almanac admin issued.' },
+  embed_token_invalid: { status: 401, message: 'The embed token was altered or signed with another secret. Ask your Almanac admin for a new token.' },
+  embed_token_expired: { status: 401, message: 'The embed token has expired. Ask your Almanac admin for a new token.' },
+  embed_token_revoked: { status: 401, message: "The embed token was revoked (the tenant's embed secret was rotated). Ask your Almanac admin for a new token." },
+  embed_filter_unsupported: { status: 403, message: 'This embed token is limited to a page filter, which this query cannot apply.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -213,7 +213,7 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
-export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingRegistry>, Partial<AdminRegistry> {
+export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingRegistry>, Partial<AdminRegistry>, Partial<EmbedSecretRegistry> {
   createTenant(t: Omit<Tenant, 'createdAt'>): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
@@ -232,6 +232,33 @@ export interface Registry extends Partial<ReplayJobRegistry>, Partial<ScalingReg
   addIngestCounts(trackingId: string, day: number, counts: Record<string, number>): Promise<void>;
   ingestCounts(trackingId: string, fromDay: number, toDay: number): Promise<Record<string, number>>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- embed-token secrets (dashboards)
+
+/**
+ * A tenant's secret for signing dashboard embed tokens (query/embed). Rotating it replaces the
+ * secret and raises the generation, which revokes every token signed before.
+ */
+export interface EmbedSecret {
+  tenantId: string;
+  /** base64url, 32 random bytes. */
+  secret: string;
+  /** 1 for the first secret, +1 per rotation. Tokens carry it, so an old one reads "revoked". */
+  generation: number;
+  rotatedAt: number;
+}
+
+/** Embed secrets in the registry. Optional on Registry: test doubles need not implement them. */
+export interface EmbedSecretRegistry {
+  getEmbedSecret(tenantId: string): Promise<EmbedSecret | undefined>;
+  /**
+   * Stores `secret` as the tenant's generation 1 unless the tenant already has one; returns the
+   * secret now stored (the existing one, or the winner's under races).
+   */
+  initEmbedSecret(tenantId: string, secret: string): Promise<EmbedSecret>;
+  /** Replaces the tenant's secret and raises its generation (1 when it had none). */
+  rotateEmbedSecret(tenantId: string, secret: string): Promise<EmbedSecret>;
 }
 
 // ---------------------------------------------------------------- scaling (control plane)

@@ -21,6 +21,8 @@ interface RangeQuery {
   spec: PeriodSpec;
   /** Deduplicated, in METRICS order (stable cache keys and response shapes). */
   metrics: Metric[];
+  /** Only pages whose path starts with this (read from the page breakdown rows; see read.ts). */
+  pagePrefix?: string;
 }
 
 export interface AggregateQuery extends RangeQuery {
@@ -59,9 +61,9 @@ export interface ParseLimits {
 
 const COMMON = ['site_id', 'period', 'date', 'from', 'to', 'timezone', 'metrics'];
 const ALLOWED: Record<Endpoint, readonly string[]> = {
-  aggregate: [...COMMON, 'compare'],
-  timeseries: [...COMMON, 'interval'],
-  breakdown: [...COMMON, 'property', 'limit', 'page'],
+  aggregate: [...COMMON, 'compare', 'page_prefix'],
+  timeseries: [...COMMON, 'interval', 'page_prefix'],
+  breakdown: [...COMMON, 'property', 'limit', 'page', 'page_prefix'],
   realtime_visitors: ['site_id'],
 };
 
@@ -72,6 +74,9 @@ const PROPERTY_ALIASES: Record<string, Dimension> = {
   'visit:utm_campaign': 'utm_campaign', 'visit:country': 'country', 'visit:device': 'device',
   'visit:browser': 'browser', 'visit:os': 'os',
 };
+
+/** Breakdowns whose values are page paths, so page_prefix can filter them. */
+export const PAGE_DIMENSIONS: readonly Dimension[] = ['page', 'entry_page', 'exit_page'];
 
 const TRACKING_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -99,7 +104,11 @@ export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, lim
   const metrics = parseMetrics(params.metrics);
   if (!Array.isArray(metrics)) return metrics;
 
-  const base: RangeQuery = { trackingId: siteId, timezone, period: period.name, spec: period.spec, metrics };
+  const pagePrefix = params.page_prefix;
+  if (pagePrefix !== undefined && (!pagePrefix.startsWith('/') || pagePrefix.length > 512)) {
+    return invalid('page_prefix', 'must be a URL path starting with "/", such as /blog/');
+  }
+  const base: RangeQuery = { trackingId: siteId, timezone, period: period.name, spec: period.spec, metrics, ...(pagePrefix ? { pagePrefix } : {}) };
   switch (endpoint) {
     case 'aggregate': {
       const compare = params.compare;
@@ -111,6 +120,9 @@ export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, lim
       if (interval !== undefined && !(INTERVALS as readonly string[]).includes(interval)) {
         return invalid('interval', `allowed: ${INTERVALS.join(', ')}`);
       }
+      if (pagePrefix && (interval === 'minute' || period.spec.kind === 'realtime')) {
+        return invalid('page_prefix', 'page figures exist per hour and day: use interval=hour or coarser, and a period other than realtime');
+      }
       return { ...base, endpoint, interval: interval as Interval | undefined };
     }
     case 'breakdown': {
@@ -118,6 +130,9 @@ export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, lim
       if (raw === undefined) return invalid('property', `is required; allowed: ${DIMENSIONS.join(', ')}`);
       const property = (DIMENSIONS as readonly string[]).includes(raw) ? (raw as Dimension) : PROPERTY_ALIASES[raw];
       if (!property) return invalid('property', `allowed: ${DIMENSIONS.join(', ')}`);
+      if (pagePrefix && !PAGE_DIMENSIONS.includes(property)) {
+        return invalid('page_prefix', `only breaks down by ${PAGE_DIMENSIONS.join(', ')} (other dimensions are not kept per page)`);
+      }
       const limit = parsePositiveInt(params.limit, limits.defaultBreakdownLimit);
       if (limit === undefined || limit > limits.maxBreakdownLimit) return invalid('limit', `must be a whole number from 1 to ${limits.maxBreakdownLimit}`);
       const page = parsePositiveInt(params.page, 1);

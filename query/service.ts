@@ -14,7 +14,9 @@ import { cacheKey, createCacheAside, readDataVersion, type CacheStatus } from '.
 import { change, type Metric } from './metrics.ts';
 import { parseQuery, type BreakdownQuery, type Endpoint, type StatsQuery } from './params.ts';
 import { bucketEdges, defaultInterval, previousRange, REALTIME_VISITORS_MS, resolveRange, type Range, type Resolution } from './period.ts';
-import { readBreakdown, readSeries, type ReadDeps } from './read.ts';
+import { newestMinuteBucket, readBreakdown, readSeries, type ReadDeps } from './read.ts';
+import { checkEmbedToken, embedTokenOf } from './embed/verify.ts';
+import { scopeEmbedParams } from './embed/scope.ts';
 import { canonicalTimeZone, formatInZone } from './tz.ts';
 
 export interface QueryDeps {
@@ -23,6 +25,12 @@ export interface QueryDeps {
   registry: Registry;
   /** Clock, ms; Date.now by default. */
   now?: () => number;
+  /**
+   * Newest event time folded into rollups, per tracking ID, when this process runs the aggregator
+   * (embedded profile). Without it (or for a site it has not seen since start) `meta.dataAsOf`
+   * is the start of the newest minute bucket with data.
+   */
+  newestEventTs?: () => Record<string, number> | undefined;
   log?: (message: string) => void;
 }
 
@@ -133,7 +141,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
       to: formatInZone(plan.timezone, plan.range.to),
       timezone: plan.timezone,
       dataVersion,
-      // TODO(freshness): dataAsOf once the store can tell the newest event time folded in.
+      ...(plan.pagePrefix ? { pagePrefix: plan.pagePrefix } : {}),
     };
     switch (plan.endpoint) {
       case 'realtime_visitors': {
@@ -142,9 +150,10 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
       }
       case 'aggregate': {
         const [current, previous] = await Promise.all([
-          readSeries(reads, plan.trackingId, [plan.range.from, plan.range.to], plan.metrics).then((v) => v[0]),
-          plan.previous ? readSeries(reads, plan.trackingId, [plan.previous.from, plan.previous.to], plan.metrics).then((v) => v[0]) : undefined,
+          readSeries(reads, plan.trackingId, [plan.range.from, plan.range.to], plan.metrics, plan.pagePrefix).then((v) => v[0]),
+          plan.previous ? readSeries(reads, plan.trackingId, [plan.previous.from, plan.previous.to], plan.metrics, plan.pagePrefix).then((v) => v[0]) : undefined,
         ]);
+        const asOf = deps.newestEventTs?.()?.[plan.trackingId] ?? (await newestMinuteBucket(deps.rollups, plan.trackingId, now()));
         const results: Record<string, unknown> = {};
         for (const m of plan.metrics) {
           results[m] = previous ? { value: current[m], change: change(current[m]!, previous[m]!) } : { value: current[m] };
@@ -152,15 +161,16 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
         const comparison = plan.previous
           ? { comparison: { from: formatInZone(plan.timezone, plan.previous.from), to: formatInZone(plan.timezone, plan.previous.to) } }
           : {};
-        return { results, meta: { ...meta, period: plan.period, ...comparison } };
+        // dataAsOf: how current the numbers are (newest event folded in); null when nothing recent.
+        return { results, meta: { ...meta, period: plan.period, ...comparison, dataAsOf: asOf === undefined ? null : new Date(asOf).toISOString() } };
       }
       case 'timeseries': {
-        const values = await readSeries(reads, plan.trackingId, plan.edges, plan.metrics);
+        const values = await readSeries(reads, plan.trackingId, plan.edges, plan.metrics, plan.pagePrefix);
         const results = values.map((v, i) => ({ date: formatInZone(plan.timezone, plan.edges[i]), ...v }));
         return { results, meta: { ...meta, period: plan.period, interval: plan.interval } };
       }
       case 'breakdown': {
-        const entries = await readBreakdown(reads, plan.trackingId, plan.range.from, plan.range.to, plan.property, plan.metrics);
+        const entries = await readBreakdown(reads, plan.trackingId, plan.range.from, plan.range.to, plan.property, plan.metrics, plan.pagePrefix);
         const results = entries.map((e) => ({ [plan.property]: e.value, ...e.metrics }));
         return { results, meta: { ...meta, period: plan.period, property: plan.property } };
       }
@@ -174,6 +184,16 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
     parse,
     run,
     async handle(endpoint, authorization, params) {
+      // Dashboard embed tokens (query/embed): one tracking ID, with the token's fixed filter.
+      const embedToken = embedTokenOf(authorization);
+      if (embedToken) {
+        const claims = await checkEmbedToken(deps.registry, embedToken, now());
+        if ('ok' in claims) return claims;
+        const scoped = scopeEmbedParams(endpoint, params, claims);
+        if ('ok' in scoped) return scoped;
+        const query = parse(endpoint, scoped.params);
+        return 'ok' in query ? query : run(query);
+      }
       const key = await auth.authenticate(authorization);
       if ('ok' in key) return key;
       const query = parse(endpoint, params);
@@ -194,6 +214,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
 interface PlanBase {
   trackingId: string;
   timezone: string;
+  pagePrefix?: string;
   /** The range read (for TTL and meta). */
   range: Range;
   /** Everything that determines the answer, with absolute times: hashed into the cache key. */
@@ -213,11 +234,13 @@ export function planQuery(query: StatsQuery, now: number, cfg: Pick<ResolvedQuer
     const range = { from: to - REALTIME_VISITORS_MS, to };
     return { endpoint: query.endpoint, trackingId: query.trackingId, timezone: 'UTC', range, key: ['rv', query.trackingId, range.from, range.to] };
   }
-  const base = { trackingId: query.trackingId, timezone: query.timezone, period: query.period, metrics: query.metrics };
-  const common = [query.endpoint, query.trackingId, query.timezone, query.period, query.metrics];
+  const base = { trackingId: query.trackingId, timezone: query.timezone, period: query.period, metrics: query.metrics, pagePrefix: query.pagePrefix };
+  const common = [query.endpoint, query.trackingId, query.timezone, query.period, query.metrics, query.pagePrefix ?? null];
+  // Page figures exist on hour and day rows only.
+  const finest: Resolution = query.pagePrefix ? 'hour' : 'minute';
   switch (query.endpoint) {
     case 'aggregate': {
-      const resolution: Resolution = query.spec.kind === 'realtime' ? 'minute' : 'hour';
+      const resolution: Resolution = query.spec.kind === 'realtime' ? finest : 'hour';
       const range = resolveRange(query.spec, query.timezone, now, resolution);
       const previous = query.compare === 'previous_period' ? previousRange(range, query.timezone, resolution) : undefined;
       return { ...base, endpoint: query.endpoint, range, previous, key: [...common, range.from, range.to, previous?.from, previous?.to] };
