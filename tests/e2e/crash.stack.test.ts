@@ -375,6 +375,7 @@ test(`cluster: SIGKILL the aggregator at random moments, rebalance its group (fe
         const verified = await verifyAgainstArchive(storage, site.id, accepted.get(site.id)!, bySite.get(site.id)!);
         // Generator truth for the plain counts (a bonus: the reference is the real check).
         assert.equal(verified.pageviews, expected.get(site.id)!.pageviews, `${site.id}: pageviews`);
+        assert.equal(verified.customEvents, expected.get(site.id)!.events, `${site.id}: custom events`);
         totals.events += verified.events;
         totals.buckets += verified.buckets;
         totals.visits += verified.visits;

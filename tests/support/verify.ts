@@ -20,6 +20,8 @@ export interface Verified {
   days: number;
   visits: number;
   pageviews: number;
+  /** Custom events (type 'event') in the day buckets. */
+  customEvents: number;
 }
 
 /**
@@ -60,5 +62,5 @@ export async function verifyAgainstArchive(
   assert.deepEqual([...sessions].sort(byId), [...ref.sessions].sort(byId), `${trackingId}: the live visits differ from the reference's`);
 
   const days = ref.buckets.filter((b) => b.granularity === 'day');
-  return { events: ids.length, buckets: stored.length, days: days.length, visits: ref.sessions.length, pageviews: days.reduce((n, b) => n + b.totals.pageviews, 0) };
+  return { events: ids.length, buckets: stored.length, days: days.length, visits: ref.sessions.length, pageviews: days.reduce((n, b) => n + b.totals.pageviews, 0), customEvents: days.reduce((n, b) => n + b.totals.events, 0) };
 }
