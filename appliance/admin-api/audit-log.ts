@@ -4,9 +4,14 @@ import type { AuditEntry } from '../../core/ports.ts';
 import type { AdminContext, Identity } from './context.ts';
 import { adminRegistry } from './sessions.ts';
 
-/** IDs sort by time: 9 base-36 digits of ms (good until the year 5188) and a random tail. */
+/**
+ * IDs sort by time: 9 base-36 digits of ms (good until the year 5188), a 4-digit sequence so
+ * that entries of one process within one millisecond keep their order, and a random tail.
+ */
+let last = { at: 0, seq: 0 };
 export function newAuditId(at: number): string {
-  return at.toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+  last = at > last.at ? { at, seq: 0 } : { at: last.at, seq: last.seq + 1 };
+  return last.at.toString(36).padStart(9, '0') + last.seq.toString(36).padStart(4, '0') + randomBytes(4).toString('hex');
 }
 
 export async function recordAudit(

@@ -39,7 +39,8 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Pure: the view from the newest sample and an older one. */
 export function describeThroughput(partitions: number, older: Sample, newer: Sample): LogThroughput {
-  const seconds = Math.max(1, newer.at - older.at) / 1000;
+  const seconds = (newer.at - older.at) / 1000;
+  const rate = (count: number) => (seconds > 0 ? Math.max(0, count) / seconds : 0);
   return {
     partitions,
     endOffsets: newer.end,
@@ -49,10 +50,10 @@ export function describeThroughput(partitions: number, older: Sample, newer: Sam
         group,
         partitions: rows,
         totalLag: sum(rows.map((r) => r.lag)),
-        eventsPerSecOut: Math.max(0, sum(committed) - sum(older.committed[group] ?? [])) / seconds,
+        eventsPerSecOut: rate(sum(committed) - sum(older.committed[group] ?? [])),
       };
     }),
-    eventsPerSecIn: Math.max(0, sum(newer.end) - sum(older.end)) / seconds,
+    eventsPerSecIn: rate(sum(newer.end) - sum(older.end)),
     intervalMs: newer.at - older.at,
     at: newer.at,
   };
