@@ -9,6 +9,7 @@ import { createApiKey, createTenant, createTrackingId, UsageError } from './tena
 import { openRegistryOnly } from './profiles.ts';
 import { startAppliance } from './supervisor.ts';
 import { adminUsersCommand, ADMIN_USERS_HELP } from './admin-api/cli-commands.ts';
+import { embedCommand, EMBED_HELP, isEmbedCommand } from './embed-cli.ts';
 import { startNodeSupervisor } from './scaling/node-supervisor.ts';
 import { WORKER_READY_MESSAGE } from './scaling/worker-process.ts';
 import { snippetFor } from '../collectors/index.ts';
@@ -28,6 +29,7 @@ Usage:
   almanac replays start (--tracking-id <id>[,<id>] | --tenant <tenantId>) --from 2026-11-01 --to 2026-11-27 [--dry-run] [--source auto|log|archive]
   almanac replays list | replays show <replayId> | replays cancel <replayId>
 ${ADMIN_USERS_HELP}
+${EMBED_HELP}
 Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
 `;
 
@@ -43,6 +45,8 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
     const config = loadConfig(env);
     if (command === 'start') return await start(config, env);
     if (command === 'admin-users') return await adminUsersCommand(config, sub, args, flagEnv, env);
+    // Dashboards and embedding (issue 6): appliance/embed-cli.ts.
+    if (isEmbedCommand(command, sub)) return await embedCommand(config, command, sub, args, flagEnv);
     return await registryCommand(config, command, sub, args, flagEnv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {

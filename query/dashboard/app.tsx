@@ -72,7 +72,7 @@ export function Dashboard(props: DashboardProps) {
       chart: { type: 'area', id: 'series' },
       series: [{ name: label(metric()), data: points.map((p) => (typeof p[metric()] === 'number' ? (p[metric()] as number) : 0)) }],
       xaxis: { categories: points.map((p) => shortDate(p.date, chosenInterval())), tickAmount: 8, labels: { rotate: 0, hideOverlappingLabels: true } },
-      colors: [props.brand], dataLabels: { enabled: false }, stroke: { width: 2, curve: 'smooth' },
+      colors: [props.brand], dataLabels: { enabled: false }, stroke: { width: 2, curve: 'straight' },
       fill: { type: 'gradient', gradient: { opacityFrom: 0.35, opacityTo: 0.02 } },
       theme: { mode: props.dark ? 'dark' : 'light' }, grid: { borderColor: 'var(--line)' },
       yaxis: { labels: { formatter: (v: number) => formatValue(metric(), Math.round(v * 100) / 100) } },
