@@ -40,15 +40,16 @@ export async function startAdminApiHarness(overrides: Partial<AdminApiDeps> = {}
     now: () => clock.now,
     ...overrides,
   };
-  const first = await ensureFirstAdminUser(storage.registry);
-  assert.ok(first, 'the first admin user was created');
+  // With an existing registry passed in, its users stay: sign in with that registry's password.
+  const first = (await ensureFirstAdminUser(deps.registry)) ?? { adminUsername: 'admin', adminPassword: '' };
   const as = (token: string | null) => createAdminCaller({ deps, token, now: () => clock.now });
   const signIn = async (username: string, password: string) => (await as(null).auth.signIn({ username, password })).token;
-  const ownerToken = await signIn(first.adminUsername, first.adminPassword);
+  let ownerToken: string | undefined;
   return {
     storage, deps, clock, ownerPassword: first.adminPassword, as, signIn,
     async userWithRole(role) {
       const username = `${role}${++counter}`;
+      ownerToken ??= await signIn(first.adminUsername, first.adminPassword);
       const { user, password } = await as(ownerToken).auth.users.create({ username, role });
       assert.ok(password);
       return { token: await signIn(username, password), id: user.id, username, password };
