@@ -3,4 +3,7 @@ import { render } from 'solid-js/web';
 import { App } from './app.tsx';
 
 const root = document.getElementById('app');
-if (root) render(() => <App />, root);
+if (root) {
+  root.textContent = ''; // the static "Loading…" placeholder
+  render(() => <App />, root);
+}

@@ -46,7 +46,7 @@ export function Replays() {
           <h3>Start a replay</h3>
           <label>Tenant
             <select name="tenantId" value={tenantId()} onChange={(e) => setTenantId(e.currentTarget.value)}>
-              <For each={tenants()}>{(t) => <option value={t.id}>{t.name}</option>}</For>
+              <For each={tenants()}>{(t) => <option value={t.id} selected={t.id === tenantId()}>{t.name}</option>}</For>
             </select>
           </label>
           <label>or tracking IDs<input name="trackingIds" placeholder="AL-… (blank: all of the tenant's)" value={trackingIds()} onInput={(e) => setTrackingIds(e.currentTarget.value)} /></label>
@@ -67,7 +67,7 @@ export function Replays() {
       <table>
         <thead><tr><th>Replay</th><th>Sites</th><th>Days</th><th>Kind</th><th>Status</th><th>Progress</th><th></th></tr></thead>
         <tbody>
-          <For each={[...(replays() ?? [])].reverse()} fallback={<tr><td colspan="7" class="muted">No replays yet.</td></tr>}>
+          <For each={newestFirst(replays() ?? [])} fallback={<tr><td colspan="7" class="muted">No replays yet.</td></tr>}>
             {(job) => <ReplayRow job={job} canChange={canChange()} onChanged={refetch} />}
           </For>
         </tbody>
@@ -118,4 +118,9 @@ function ReplayRow(props: { job: Replay; canChange: boolean; onChanged: () => un
       </td>
     </tr>
   );
+}
+
+/** Newest first, whatever order the API lists them in. */
+function newestFirst(jobs: readonly Replay[]): Replay[] {
+  return [...jobs].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }

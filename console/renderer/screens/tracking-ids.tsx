@@ -43,7 +43,7 @@ export function TrackingIds(props: { route: Route }) {
       <h2>Tracking IDs</h2>
       <label class="inline">Tenant
         <select name="tenant" value={tenantId()} onChange={(e) => { setChosen(e.currentTarget.value); setOpen(null); void refetch(); }}>
-          <For each={tenants()}>{(t) => <option value={t.id}>{t.name}</option>}</For>
+          <For each={tenants()}>{(t) => <option value={t.id} selected={t.id === tenantId()}>{t.name}</option>}</For>
         </select>
       </label>
       <ErrorNote error={tenants.error ?? ids.error} />
