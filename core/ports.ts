@@ -144,8 +144,13 @@ export interface RollupStore {
   readBreakdown(trackingId: string, granularity: Granularity, from: number, to: number, dimension: Dimension): Promise<(BreakdownRow & { start: number })[]>;
   /** Drops sessions that ended before `before` and seen-IDs older than `seenBefore`. */
   prune(before: number, seenBefore: number): Promise<void>;
-  /** Deletes every bucket, session and seen-ID of a tracking ID (tenant deletion). Optional: the admin API says when it is missing. */
-  deleteTrackingId?(trackingId: string): Promise<void>;
+  /**
+   * Tenant deletion: deletes a tracking ID's buckets whose start is in [from, to) (an adapter may
+   * delete more: SQLite deletes all of them) and, where the store can find them, its sessions and
+   * seen-IDs (Cassandra cannot list them by tracking ID: they expire with the usual pruning).
+   * Optional: the admin API reports whether rollups were deleted.
+   */
+  deleteTrackingId?(trackingId: string, range: { from: number; to: number }): Promise<void>;
   close(): Promise<void>;
 }
 
