@@ -4,6 +4,7 @@
 //   node scripts/run-tests.mjs unit       *.test.ts except stack and browser tests
 //   node scripts/run-tests.mjs stack      *.stack.test.ts only (needs `npm run stack -- up`)
 //   node scripts/run-tests.mjs browser    *.browser.test.ts only (needs /usr/bin/chromium)
+// A *.stack.browser.test.ts needs both: it runs with the stack tests and the browser tests.
 // Under CI (CI=true) the stack tests are required: a missing stack fails the run instead of skipping.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, readFileSync } from 'node:fs';
@@ -24,7 +25,8 @@ function find(dir, out = []) {
 }
 
 const all = find(root).sort();
-const isStack = (f) => f.endsWith('.stack.test.ts');
+const isStackBrowser = (f) => f.endsWith('.stack.browser.test.ts');
+const isStack = (f) => f.endsWith('.stack.test.ts') || isStackBrowser(f);
 const isBrowser = (f) => f.endsWith('.browser.test.ts');
 const stackEnvFile = path.join(root, '.stack', 'env');
 const stackUp = existsSync(stackEnvFile);
@@ -35,7 +37,7 @@ else if (kind === 'stack') files = all.filter(isStack);
 else if (kind === 'browser') files = all.filter(isBrowser);
 else {
   files = all.filter((f) => !isStack(f) && !isBrowser(f));
-  const stackFiles = all.filter(isStack);
+  const stackFiles = all.filter((f) => isStack(f) && !isBrowser(f));
   if (stackFiles.length > 0) {
     if (stackUp) files.push(...stackFiles);
     else if (process.env.CI === 'true') {
@@ -43,7 +45,9 @@ else {
       process.exit(1);
     } else console.log(`note: ${stackFiles.length} stack test files skipped; start the services with \`npm run stack -- up\` to run them.`);
   }
-  const browserFiles = all.filter(isBrowser);
+  const browserFiles = all.filter((f) => isBrowser(f) && (!isStackBrowser(f) || stackUp));
+  const stackBrowserSkipped = all.filter((f) => isStackBrowser(f) && !stackUp).length;
+  if (stackBrowserSkipped > 0) console.log(`note: ${stackBrowserSkipped} stack browser test files skipped; start the services with \`npm run stack -- up\` to run them.`);
   if (browserFiles.length > 0) {
     if (existsSync('/usr/bin/chromium')) files.push(...browserFiles);
     else if (process.env.CI === 'true') {
