@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Tenant } from '../../core/ports.ts';
+import { DAY_MS } from '../../core/time.ts';
 import type { AdminApiDeps } from './context.ts';
 import { adminError } from './errors.ts';
 import { adminRegistry } from './sessions.ts';
@@ -28,6 +29,9 @@ export interface DeletionJob {
 }
 
 const POLL_MS = 250;
+// Buckets can be older than the tenant (backdated or imported events): rollups are deleted from
+// this long before its creation. A store that can delete everything (SQLite) ignores the range.
+const ROLLUPS_BEFORE_CREATION_MS = 730 * DAY_MS; // 2 years
 const registries = new WeakMap<AdminApiDeps, ReturnType<typeof createDeletionJobs>>();
 
 export function deletionJobs(deps: AdminApiDeps): ReturnType<typeof createDeletionJobs> {
@@ -40,7 +44,8 @@ function createDeletionJobs(deps: AdminApiDeps) {
   const now = deps.now ?? Date.now;
   const jobs = new Map<string, DeletionJob>();
 
-  async function run(job: DeletionJob): Promise<void> {
+  async function run(job: DeletionJob, tenant: Tenant): Promise<void> {
+    const range = { from: tenant.createdAt - ROLLUPS_BEFORE_CREATION_MS, to: now() + DAY_MS };
     const registry = deps.registry;
     const ids = (await registry.listTrackingIds(job.tenantId)).map((t) => t.id);
     job.trackingIdsTotal = ids.length;
@@ -49,7 +54,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
     for (const tid of ids) {
       job.eventsDeleted += await deps.archive.deleteBefore(tid, Number.MAX_SAFE_INTEGER);
       if (deps.rollups.deleteTrackingId) {
-        await deps.rollups.deleteTrackingId(tid);
+        await deps.rollups.deleteTrackingId(tid, range);
         job.rollupsDeleted = true;
       }
       job.trackingIdsDone++;
@@ -70,7 +75,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
         trackingIdsDone: 0, trackingIdsTotal: 0, eventsDeleted: 0, rollupsDeleted: false, percent: 0, startedAt: now(), finishedAt: null, error: null,
       };
       jobs.set(job.id, job);
-      run(job).then(
+      run(job, tenant).then(
         () => { job.status = 'done'; job.finishedAt = now(); },
         (error: Error) => {
           job.status = 'failed';

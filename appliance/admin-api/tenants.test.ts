@@ -99,6 +99,11 @@ describe('admin API: tenants and tracking IDs', () => {
     const ts = Date.UTC(2026, 10, 20, 12);
     await h.storage.archive.insert([...sites, keptSite].flatMap((s) => Array.from({ length: 20 }, () => makeEvent({ trackingId: s.id, ts, receivedAt: ts }))));
     const all = (id: string) => h.storage.archive.count({ trackingIds: [id], from: 0, to: Date.UTC(2030, 0, 1) });
+    const hour = Date.UTC(2026, 10, 20, 12);
+    const totals = { pageviews: 1, events: 0, visits: 1, bounces: 0, durationMs: 0, conversions: 0, revenue: {}, visitors: new Uint8Array(16) };
+    await h.storage.rollups.commit({ partition: 0, nextOffset: 1, sessions: [], seen: [], buckets: [sites[0], keptSite].map((s) => ({ trackingId: s.id, granularity: 'hour' as const, start: hour, totals, breakdowns: [], logicVersion: 1 })) });
+    const rollupRows = (id: string) => h.storage.rollups.readTotals(id, 'hour', hour, hour + 3_600_000);
+    assert.equal((await rollupRows(sites[0].id)).length, 1);
 
     await rejectsWith(h.as(owner).tenants.delete({ id: doomed.id, confirmName: 'doomed' }), 'invalid_request');
     const job = await h.as(owner).tenants.delete({ id: doomed.id, confirmName: 'Doomed' });
@@ -108,7 +113,9 @@ describe('admin API: tenants and tracking IDs', () => {
     assert.equal(seen.at(-1), 100);
     const done = await h.as(viewer).tenants.deletion({ jobId: job.id });
     assert.deepEqual([done.status, done.trackingIdsDone, done.trackingIdsTotal, done.eventsDeleted], ['done', 3, 3, 60]);
-    assert.equal(done.rollupsDeleted, typeof h.storage.rollups.deleteTrackingId === 'function');
+    assert.equal(done.rollupsDeleted, true);
+    assert.deepEqual(await rollupRows(sites[0].id), [], 'rollups deleted');
+    assert.equal((await rollupRows(keptSite.id)).length, 1, 'the other tenant\'s rollups kept');
     assert.equal(await h.storage.registry.getTenant(doomed.id), undefined);
     for (const s of sites) {
       assert.equal(await h.storage.registry.getTrackingId(s.id), undefined);

@@ -16,7 +16,7 @@ import { deleteKafkaTopic } from '../../appliance/storage/cluster/kafka-event-lo
 import type { Harness } from './fixtures.ts';
 import { eventLogContract } from './event-log.contract.ts';
 import { rawArchiveContract } from './raw-archive.contract.ts';
-import { rollupStoreContract } from './rollup-store.contract.ts';
+import { rollupDeletionContract, rollupStoreContract } from './rollup-store.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
 import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
 import { cacheContract } from './cache.contract.ts';
@@ -88,6 +88,7 @@ if (!stackUp) {
   eventLogContract('cluster event log (Kafka)', cluster((s) => s.eventLog));
   rawArchiveContract('cluster raw archive (MongoDB wire / FerretDB)', cluster((s) => s.archive));
   rollupStoreContract('cluster rollup store (Cassandra)', cluster((s) => s.rollups));
+  rollupDeletionContract('cluster rollup store: tenant deletion (Cassandra)', cluster((s) => s.rollups));
   registryContract('cluster registry (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   adminRegistryContract('cluster registry: admin users, sessions, audit (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   embedSecretsContract('cluster registry: embed secrets (MongoDB wire / FerretDB)', cluster((s) => s.registry));

@@ -10,7 +10,7 @@ import { createMemoryCache } from '../../appliance/storage/memory-cache.ts';
 import type { Harness } from './fixtures.ts';
 import { eventLogContract } from './event-log.contract.ts';
 import { rawArchiveContract } from './raw-archive.contract.ts';
-import { rollupStoreContract } from './rollup-store.contract.ts';
+import { rollupDeletionContract, rollupStoreContract } from './rollup-store.contract.ts';
 import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
 import { cacheContract } from './cache.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
@@ -47,6 +47,7 @@ function embedded<P>(pick: (s: EmbeddedStorage) => P): () => Promise<Harness<P>>
 eventLogContract('embedded event log (SQLite)', embedded((s) => s.eventLog));
 rawArchiveContract('embedded raw archive (SQLite)', embedded((s) => s.archive));
 rollupStoreContract('embedded rollup store (SQLite)', embedded((s) => s.rollups));
+rollupDeletionContract('embedded rollup store: tenant deletion (SQLite)', embedded((s) => s.rollups));
 registryContract('embedded registry (SQLite)', embedded((s) => s.registry));
 adminRegistryContract('embedded registry: admin users, sessions, audit (SQLite)', embedded((s) => s.registry));
 embedSecretsContract('embedded registry: embed secrets (SQLite)', embedded((s) => s.registry));

@@ -228,3 +228,41 @@ export function rollupStoreContract(name: string, make: () => Promise<Harness<Ro
     });
   });
 }
+
+// ---------------------------------------------------------------- tenant deletion (admin API, issue 5)
+
+/** Contract of RollupStore.deleteTrackingId: every bucket in the range goes, other sites stay. */
+export function rollupDeletionContract(name: string, make: () => Promise<Harness<RollupStore>>): void {
+  describe(name, () => {
+    let store: RollupStore;
+    let harness: Harness<RollupStore>;
+    before(async () => {
+      harness = await make();
+      store = harness.port;
+    });
+    after(async () => harness.cleanup());
+
+    test('deleteTrackingId removes the buckets of every granularity (and breakdowns) of that site only', async () => {
+      assert.ok(store.deleteTrackingId, 'the store can delete a tracking ID');
+      const doomed = unique('doomed');
+      const kept = unique('kept');
+      const partition = freshPartition();
+      const buckets = (site: string) => [
+        bucket(site, 'minute', H0 + 60_000, 1, [breakdown('page', '/a', 1)]),
+        bucket(site, 'hour', H0, 2, [breakdown('page', '/a', 2)]),
+        bucket(site, 'day', H0 - 40 * DAY_MS, 3, [breakdown('country', 'DE', 3)]),
+      ];
+      await store.commit({ partition, nextOffset: 1, buckets: [...buckets(doomed), ...buckets(kept)], sessions: [session(kept, 'v1', H0, H0 + 1000)], seen: [] });
+      await store.deleteTrackingId!(doomed, { from: H0 - 60 * DAY_MS, to: H0 + DAY_MS });
+
+      for (const [g, from] of [['minute', H0], ['hour', H0], ['day', H0 - 60 * DAY_MS]] as const) {
+        assert.deepEqual(await store.readTotals(doomed, g, from, H0 + DAY_MS), [], `${g} totals deleted`);
+        assert.equal((await store.readTotals(kept, g, from, H0 + DAY_MS)).length, 1, `${g} totals of the other site kept`);
+      }
+      assert.deepEqual(await store.readBreakdown(doomed, 'hour', H0, H0 + DAY_MS, 'page'), []);
+      assert.equal((await store.readBreakdown(kept, 'hour', H0, H0 + DAY_MS, 'page')).length, 1);
+      assert.deepEqual(await store.getBuckets([{ trackingId: doomed, granularity: 'hour', start: H0 }]), []);
+      assert.equal((await store.getSessions([{ trackingId: kept, visitorId: 'v1' }])).length, 1);
+    });
+  });
+}

@@ -309,7 +309,27 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     return { trackingId: k.trackingId, granularity: k.granularity, start: k.start, totals: rollupRow(row), breakdowns, logicVersion: row.logic_version as number };
   }
 
+  // ---------------------------------------------------------------- tenant deletion (admin API, issue 5)
+  // Partition deletes of every (granularity, period) in the range. Their write time is now, so
+  // they shadow every bucket written before; the tracking ID is revoked first, so none come after.
+  // Sessions and seen-IDs cannot be listed by tracking ID here: they expire with pruning.
+  const deleteTotalsPartition = `DELETE FROM ${ks}.rollup_totals WHERE tracking_id = ? AND granularity = ? AND period = ?`;
+  const deleteBreakdownsPartition = `DELETE FROM ${ks}.rollup_breakdowns WHERE tracking_id = ? AND granularity = ? AND period = ?`;
+  async function deleteTrackingId(trackingId: string, range: { from: number; to: number }): Promise<void> {
+    const timestamp = Date.now() * 1000;
+    const work = (['minute', 'hour', 'day'] as const).flatMap((g) => periodsIn(g, range.from, range.to).map((p) => [g, p] as const));
+    await mapLimit(work, concurrency, async ([granularity, period]) => {
+      await client.execute(deleteTotalsPartition, [trackingId, granularity, period], { prepare: true, timestamp });
+      await client.execute(deleteBreakdownsPartition, [trackingId, granularity, period], { prepare: true, timestamp });
+    });
+  }
+
   return {
+    async deleteTrackingId(trackingId, range) {
+      assertOpen();
+      return deleteTrackingId(trackingId, range);
+    },
+
     async checkpoint(partition) {
       assertOpen();
       return loadPartition(partition);

@@ -242,6 +242,16 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
       });
     },
 
+    // Tenant deletion (admin API, issue 5): everything of the tracking ID, whatever the range.
+    async deleteTrackingId(trackingId) {
+      assertOpen();
+      db.transaction(() => {
+        for (const table of ['rollup_totals', 'rollup_breakdowns', 'rollup_sessions', 'rollup_seen']) {
+          db.prepare(`DELETE FROM ${table} WHERE tracking_id = ?`).run(trackingId);
+        }
+      }).immediate();
+    },
+
     async prune(before, seenBefore) {
       assertOpen();
       db.transaction(() => {
