@@ -68,6 +68,9 @@ test('install on the native stack: migrations before the nodes, health waits, fi
   const creds = JSON.parse(readFileSync(credentialsPath, 'utf8')) as FirstAdminReport;
   assert.equal(creds.outcome, 'existing');
   assert.equal(creds.adminApiKey, admin.credentials().adminApiKey);
+  // The console's first admin user (owner) comes with it.
+  assert.equal(creds.adminUsername, 'admin');
+  assert.ok((creds.adminPassword ?? '').length >= 12, 'a generated password');
   const status = await fetch(`${admin.url}/api/admin/status`, { headers: { authorization: `Bearer ${creds.adminApiKey}` } });
   assert.equal(status.status, 200, await status.text());
   assert.ok(log.some((l) => l.includes(`console:      ${admin.url}/console`)), 'says how to reach the console');
@@ -87,6 +90,8 @@ test('install on the native stack: migrations before the nodes, health waits, fi
   assert.equal(recovered.outcome, 'new-key');
   assert.equal(recovered.tenantId, creds.tenantId);
   assert.notEqual(recovered.adminApiKey, creds.adminApiKey);
+  assert.equal(recovered.adminPassword, undefined, 'the existing admin user is not recreated');
+  assert.match(recovered.note ?? '', /admin-users reset-password/);
   const withNewKey = await fetch(`${admin.url}/api/admin/status`, { headers: { authorization: `Bearer ${recovered.adminApiKey}` } });
   assert.equal(withNewKey.status, 200);
   assert.equal(await countTenants(), 1, 'still one tenant');

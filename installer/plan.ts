@@ -120,7 +120,8 @@ export function planPostStart(target: Target): Step[] {
       text: [
         'Almanac is ready.',
         `  console:      ${target.consoleUrl}  (desktop console: connect to ${target.consoleUrl.replace(/\/console$/, '')})`,
-        `  credentials:  ${target.credentialsPath} (mode 600): tracking ID, server key, admin API key`,
+        `  sign in:      as the first admin user (owner) with the username and password in the credentials`,
+        `  credentials:  ${target.credentialsPath} (mode 600): admin user and password, admin API key, tracking ID, server key`,
       ].join('\n'),
     },
   ];

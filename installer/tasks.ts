@@ -49,23 +49,32 @@ export interface FirstAdminReport extends Partial<Credentials> {
   outcome: 'created' | 'existing' | 'new-key';
   adminApiKey: string;
   tenantId: string;
+  /** What to do when part of the first credentials cannot be recovered. */
+  note?: string;
 }
 
 export async function firstAdminTask(config: Readonly<AlmanacConfig>): Promise<FirstAdminReport> {
   const storage = await openStorage(config);
   try {
+    // The first tenant, its admin API key and the first admin user (owner) of the console, as the
+    // admin node makes them at its first start; nothing is made twice.
     const first = await ensureFirstTenant(storage.registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
     if (first.created && first.credentials) return { task: 'first-admin', outcome: 'created', ...first.credentials };
-    if (existsSync(first.credentialsPath)) {
-      const saved = JSON.parse(readFileSync(first.credentialsPath, 'utf8')) as Credentials;
-      return { task: 'first-admin', outcome: 'existing', ...saved };
-    }
+    const saved = existsSync(first.credentialsPath) ? (JSON.parse(readFileSync(first.credentialsPath, 'utf8')) as Partial<Credentials>) : {};
+    if (saved.adminApiKey && saved.tenantId) return { task: 'first-admin', outcome: 'existing', ...saved, adminApiKey: saved.adminApiKey, tenantId: saved.tenantId };
     // Tenants exist but this data folder never saw their credentials (the admin node's volume was
     // lost, or the task runs elsewhere): an admin key of its own, so the installer holds one.
     const tenants = await storage.registry.listTenants();
     const tenant = [...tenants].sort((a, b) => a.createdAt - b.createdAt)[0];
     const { key } = await createApiKey(storage.registry, { tenantId: tenant.id, name: 'installer admin key', scope: 'admin' });
-    return { task: 'first-admin', outcome: 'new-key', tenantId: tenant.id, adminApiKey: key, collectorUrl: config.publicUrl, statsUrl: `${config.publicUrl}/api/v1/stats` };
+    const report: FirstAdminReport = {
+      ...saved, task: 'first-admin', outcome: 'new-key', tenantId: tenant.id, adminApiKey: key,
+      collectorUrl: config.publicUrl, statsUrl: `${config.publicUrl}/api/v1/stats`,
+    };
+    if (!report.adminPassword && (await storage.registry.listAdminUsers?.())?.length) {
+      report.note = 'The console\'s admin users exist already and their passwords are not stored here: set a new one with almanac admin-users reset-password <username>.';
+    }
+    return report;
   } finally {
     await storage.close();
   }
