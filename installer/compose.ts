@@ -68,10 +68,14 @@ function almanacEnv(docstore: Docstore, roles?: string): Record<string, string> 
 
 const healthy = { condition: 'service_healthy' };
 
-function almanacService(docstore: Docstore, opts: { roles?: string; profile: ProfileName; memoryVar: string; replicasVar?: string; dataVolume?: boolean }): Record<string, YamlValue> {
+function almanacService(docstore: Docstore, opts: { name: string; roles?: string; profile: ProfileName; memoryVar: string; replicasVar?: string; dataVolume?: boolean }): Record<string, YamlValue> {
   return {
     image: `${need('ALMANAC_IMAGE')}:${need('ALMANAC_VERSION')}`,
     profiles: [opts.profile],
+    // A single-container service keeps its node name (ALMANAC_NODE_ID defaults to <hostname>-<port>)
+    // across re-creation, so the console shows one node, not one per upgrade. Replicas keep the
+    // container's own hostname: one name each.
+    ...(opts.replicasVar ? {} : { hostname: opts.name }),
     init: true,
     restart: 'unless-stopped',
     environment: almanacEnv(docstore, opts.roles),
@@ -212,12 +216,12 @@ export function buildCompose(inputs: ComposeInputs): Record<string, YamlValue> {
         networks: ['backend'],
         logging: LOGGING,
       },
-      almanac: almanacService(docstore, { profile: 'small', memoryVar: 'ALMANAC_MEM_ALMANAC', dataVolume: true }),
-      collector: almanacService(docstore, { profile: 'large', roles: 'collector', memoryVar: 'ALMANAC_MEM_COLLECTOR', replicasVar: 'ALMANAC_REPLICAS_COLLECTOR' }),
-      pipeline: almanacService(docstore, { profile: 'large', roles: 'archiver,aggregator', memoryVar: 'ALMANAC_MEM_PIPELINE', replicasVar: 'ALMANAC_REPLICAS_PIPELINE' }),
-      query: almanacService(docstore, { profile: 'large', roles: 'query', memoryVar: 'ALMANAC_MEM_QUERY', replicasVar: 'ALMANAC_REPLICAS_QUERY' }),
+      almanac: almanacService(docstore, { name: 'almanac', profile: 'small', memoryVar: 'ALMANAC_MEM_ALMANAC', dataVolume: true }),
+      collector: almanacService(docstore, { name: 'collector', profile: 'large', roles: 'collector', memoryVar: 'ALMANAC_MEM_COLLECTOR', replicasVar: 'ALMANAC_REPLICAS_COLLECTOR' }),
+      pipeline: almanacService(docstore, { name: 'pipeline', profile: 'large', roles: 'archiver,aggregator', memoryVar: 'ALMANAC_MEM_PIPELINE', replicasVar: 'ALMANAC_REPLICAS_PIPELINE' }),
+      query: almanacService(docstore, { name: 'query', profile: 'large', roles: 'query', memoryVar: 'ALMANAC_MEM_QUERY', replicasVar: 'ALMANAC_REPLICAS_QUERY' }),
       // One admin node: it bootstraps the first tenant and serves the admin API and the console.
-      admin: almanacService(docstore, { profile: 'large', roles: 'admin', memoryVar: 'ALMANAC_MEM_ADMIN', dataVolume: true }),
+      admin: almanacService(docstore, { name: 'admin', profile: 'large', roles: 'admin', memoryVar: 'ALMANAC_MEM_ADMIN', dataVolume: true }),
       lb: {
         image: IMAGES.haproxy,
         restart: 'unless-stopped',
