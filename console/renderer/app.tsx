@@ -28,7 +28,17 @@ function apiBase(): string {
 
 export function App() {
   const session = createSession();
-  const client = makeAdminClient({ baseUrl: apiBase(), token: session.token });
+  const [signInReason, setSignInReason] = createSignal<unknown>(null);
+  // A session that ends while the console is open (expired, user disabled) leads back to sign-in, saying why.
+  const client = makeAdminClient({
+    baseUrl: apiBase(),
+    token: session.token,
+    onSignInNeeded: (error) => {
+      if (session.token() === null) return;
+      setSignInReason(error);
+      void session.signedOut();
+    },
+  });
   const route = createRoute();
   const [loaded] = createResource(async () => { await session.load(); return true; });
   // Who is signed in; refetched whenever the token changes. An error here means: sign in.
@@ -36,8 +46,8 @@ export function App() {
     () => (loaded() ? session.token() ?? false : undefined),
     async (token) => (token ? client.auth.me.query() : null),
   );
-  const [signInReason, setSignInReason] = createSignal<unknown>(null);
-  const signedIn = () => !me.error && me() != null;
+  // (Without a token the resource does not run and keeps its last value: check the token too.)
+  const signedIn = () => session.token() !== null && !me.error && me() != null;
   const needsConnection = () => session.isDesktop && loaded() && !session.profile() && location.protocol === 'file:';
   const signInError = () => (me.error && readableError(me.error).needsSignIn ? me.error : signInReason());
 
@@ -53,7 +63,7 @@ export function App() {
         <Connections bridge={window.almanacDesktop!} />
       </Match>
       <Match when={loaded() && !me.loading && !signedIn()}>
-        <SignIn client={client} session={session} reason={signInError() ?? (me.error && !readableError(me.error).needsSignIn ? me.error : null)} onSignedIn={() => void refetchMe()} />
+        <SignIn client={client} session={session} reason={signInError() ?? (me.error && !readableError(me.error).needsSignIn ? me.error : null)} onSignedIn={() => { setSignInReason(null); void refetchMe(); }} />
       </Match>
       <Match when={signedIn() && me()}>
         {(who) => (

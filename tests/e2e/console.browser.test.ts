@@ -205,6 +205,57 @@ test('scaling (embedded): a scale it cannot run is refused with a readable messa
   assert.match(await note.innerText(), /embedded/i);
 });
 
+test('a viewer sees the screens without any control that changes something, and no server keys; a session ended by an owner leads back to sign-in', async () => {
+  const res = await fetch(`${t.url}/api/trpc/auth.users.create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.credentials.adminApiKey}` },
+    body: JSON.stringify({ username: 'watcher', role: 'viewer', password: 'a long viewer password' }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const viewer = await context.newPage();
+  const viewerProblems = watchConsolePage(viewer);
+  await signIn(viewer, t.url, 'watcher', 'a long viewer password');
+  assert.match(await viewer.locator('.who').innerText(), /viewer/);
+  await goTo(viewer, 'tenants');
+  await viewer.locator('tr[data-tenant="Console Shop"]').waitFor();
+  assert.equal(await viewer.locator('[data-testid=create-tenant]').count(), 0);
+  assert.equal(await viewer.locator('tr[data-tenant] button').count(), 0, 'no suspend, delete or quota buttons');
+  await goTo(viewer, 'tracking-ids');
+  assert.equal(await viewer.locator('[data-testid=create-tracking-id]').count(), 0);
+  await viewer.locator('tbody tr[data-tracking-id] button', { hasText: 'Details' }).first().click();
+  await viewer.locator('.tracking-details [data-count=accepted]').waitFor();
+  assert.equal(await viewer.locator('[data-testid=server-key]').count(), 0);
+  assert.match(await viewer.locator('.tracking-details').innerText(), /Hidden for viewers/);
+  assert.equal(await viewer.locator('.tracking-details button.danger').count(), 0);
+  await goTo(viewer, 'replays');
+  assert.equal(await viewer.locator('[data-testid=start-replay]').count(), 0);
+  await goTo(viewer, 'scaling');
+  await viewer.locator('.node input[name=desired-aggregator]').waitFor();
+  assert.equal(await viewer.locator('.node input[name=desired-aggregator]').isDisabled(), true);
+  await consoleShot(viewer, '12-viewer');
+  await viewer.getByRole('button', { name: 'Sign out' }).click();
+  await viewer.locator('input[name=username]').waitFor();
+
+  // Signed in again; an owner disables the user meanwhile: the open console goes back to sign-in and says why.
+  await signIn(viewer, t.url, 'watcher', 'a long viewer password');
+  await goTo(viewer, 'scaling'); // polls every 2 s
+  const users = await (await fetch(`${t.url}/api/trpc/auth.users.list`, { headers: { authorization: `Bearer ${t.credentials.adminApiKey}` } })).json() as { result: { data: { id: string; username: string }[] } };
+  const watcher = users.result.data.find((u) => u.username === 'watcher')!;
+  const disabled = await fetch(`${t.url}/api/trpc/auth.users.setDisabled`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${t.credentials.adminApiKey}` },
+    body: JSON.stringify({ id: watcher.id, disabled: true }),
+  });
+  assert.equal(disabled.status, 200, await disabled.text());
+  const note = viewer.locator('.sign-in .error-note[data-code=not_signed_in]');
+  await note.waitFor({ timeout: 10_000 });
+  assert.match(await note.innerText(), /not signed in/i);
+  await consoleShot(viewer, '13-session-ended');
+  assert.deepEqual(viewerProblems.pageErrors, []);
+  await context.close();
+});
+
 test('the console page threw nothing and the CSP blocked nothing', () => {
   assert.deepEqual(problems.pageErrors, []);
   // The two refused requests of the tests above (wrong password, impossible scale) log a
