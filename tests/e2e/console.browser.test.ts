@@ -1,10 +1,12 @@
 /**
  * The admin console in a real browser (Debian's Chromium through playwright-core) against an
- * embedded appliance serving it at /console: sign in, create a tenant and a tracking ID, copy the
- * snippet from the console and send events with it from a website on another origin, see the
- * counts, run a dry run and a replay whose progress bar (fed by the SSE subscription) reaches
- * 100 %, suspend and delete a tenant with typed confirmation and progress, read the audit log,
- * and see API errors as readable messages. Screenshots: artifacts/console/*.png.
+ * embedded appliance serving it at /console: sign in (a wrong password first), create a tenant
+ * and edit its quotas, create a tracking ID, copy the snippet from the console and send events
+ * with it from a website on another origin, see the counts; rotate the key, pause, resume; a dry
+ * run and a replay whose progress bar (fed by the SSE subscription) reaches 100 %, and one
+ * cancelled part-way; suspend and delete a tenant with typed confirmation and progress; the audit
+ * log; what a viewer sees; a session ended by an owner; API errors as readable messages; no page
+ * errors and nothing blocked by the CSP. Screenshots: artifacts/console/*.png.
  *
  * Scaling the aggregator to 2 needs worker processes (cluster profile): console.stack.browser.test.ts.
  */
@@ -64,7 +66,7 @@ test('sign-in: a wrong password reads as a message; the first admin user signs i
   await consoleShot(page, '02-overview');
 });
 
-test('a tenant and a tracking ID created in the console; the copied snippet sends events that the counts show', async () => {
+test('a tenant (quotas edited) and a tracking ID created in the console; the copied snippet sends events that the counts show; key rotated, paused, resumed', async () => {
   await goTo(page, 'tenants');
   await page.fill('[data-testid=create-tenant] input[name=name]', 'Console Shop');
   await page.fill('[data-testid=create-tenant] input[name=rateLimitPerSec]', '50');
@@ -74,6 +76,12 @@ test('a tenant and a tracking ID created in the console; the copied snippet send
   assert.match(await row.innerText(), /active/);
   assert.match(await row.innerText(), /50\/s/);
   const tenantId = await row.getAttribute('data-tenant-id');
+  // Quotas edited in place.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await row.getByLabel('retention days').fill('90');
+  await row.getByLabel('monthly cap').fill('1000000');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await page.waitForFunction(() => /cap 1,000,000 · 90 d/.test(document.querySelector('tr[data-tenant="Console Shop"]')?.textContent ?? ''));
   await consoleShot(page, '03-tenants');
 
   // From the tenant's row to its tracking IDs.
@@ -113,6 +121,12 @@ test('a tenant and a tracking ID created in the console; the copied snippet send
   assert.equal(await details.locator('[data-count=rejected]').innerText(), '0');
   await consoleShot(page, '05-counts');
 
+  // Rotating the server key asks first, then shows the new key.
+  const oldKey = await details.locator('[data-testid=server-key]').innerText();
+  await details.getByRole('button', { name: 'Rotate server key' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+  await page.waitForFunction((old) => { const k = document.querySelector('[data-testid=server-key]')?.textContent; return !!k && k !== old; }, oldKey);
+
   // Pause and resume, as the status badge shows.
   await details.getByRole('button', { name: 'Pause' }).click();
   await page.locator(`tr[data-tracking-id="${trackingId}"] .badge-paused`).waitFor();
@@ -120,7 +134,7 @@ test('a tenant and a tracking ID created in the console; the copied snippet send
   await page.locator(`tr[data-tracking-id="${trackingId}"] .badge-active`).waitFor();
 });
 
-test('replays: a dry run, then a replay whose live progress bar reaches 100 %', async () => {
+test('replays: a dry run, then a replay whose live progress bar reaches 100 %, and one cancelled part-way', async () => {
   const sse: string[] = [];
   page.on('response', (r) => { if (r.url().includes('replays.progress')) sse.push(String(r.headers()['content-type'])); });
   await goTo(page, 'replays');
@@ -150,6 +164,20 @@ test('replays: a dry run, then a replay whose live progress bar reaches 100 %', 
   assert.ok(seen.some((p) => p > 0 && p < 100), `the bar should move through the days, not jump: ${JSON.stringify(seen)}`);
   assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'progress never goes back');
   assert.ok(sse.length >= 1 && sse.every((type) => type.startsWith('text/event-stream')), `progress came over SSE: ${JSON.stringify(sse)}`);
+
+  // A long one (10 days, 1.5 s apart) cancelled after it started: it stops before its next day.
+  await form.locator('input[name=from]').fill(utcDay(-9));
+  await form.getByRole('button', { name: 'Start replay' }).click();
+  await page.waitForFunction((previous) => document.querySelector('tbody tr[data-replay]')?.getAttribute('data-replay') !== previous, id);
+  const longId = (await page.locator('tbody tr[data-replay]').first().getAttribute('data-replay'))!;
+  const longRow = page.locator(`tr[data-replay="${longId}"]`);
+  await page.locator(`tr[data-replay="${longId}"] .progress:not([data-percent="0"])`).waitFor({ timeout: 30_000 });
+  await longRow.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel replay' }).click();
+  await page.locator(`tr[data-replay="${longId}"][data-status=cancelled]`).waitFor({ timeout: 30_000 });
+  const stoppedAt = Number(await longRow.locator('.progress').getAttribute('data-percent'));
+  assert.ok(stoppedAt > 0 && stoppedAt < 100, `cancelled part-way: ${stoppedAt} %`);
+  await consoleShot(page, '06b-replay-cancelled');
 });
 
 test('a tenant suspended, then deleted after typing its name, with progress; the audit log has it all', async () => {
@@ -177,7 +205,7 @@ test('a tenant suspended, then deleted after typing its name, with progress; the
   await goTo(page, 'audit');
   await page.locator('tr[data-action="tenants.delete"]').waitFor();
   const actions = await page.locator('tbody tr[data-action]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
-  for (const a of ['auth.signIn', 'tenants.create', 'trackingIds.create', 'trackingIds.pause', 'trackingIds.resume', 'replays.start', 'tenants.suspend', 'tenants.delete']) {
+  for (const a of ['auth.signIn', 'tenants.create', 'tenants.updateQuotas', 'trackingIds.create', 'trackingIds.rotateServerKey', 'trackingIds.pause', 'trackingIds.resume', 'replays.start', 'replays.cancel', 'tenants.suspend', 'tenants.delete']) {
     assert.ok(actions.includes(a), `audit log has ${a}: ${JSON.stringify(actions)}`);
   }
   await consoleShot(page, '09-audit');
