@@ -136,7 +136,7 @@ const ERROR_PAGE_CSP = "frame-ancestors *; default-src 'none'; style-src 'self';
 
 function dashboardPage(siteName: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${escapeHtml(siteName)} — analytics</title><link rel="stylesheet" href="/embed/assets/dashboard.css">
 <script type="module" src="/embed/assets/app.js"></script></head>
 <body data-site-name="${escapeHtml(siteName)}"><div id="app"></div></body></html>`;
@@ -144,7 +144,7 @@ function dashboardPage(siteName: string): string {
 
 function errorPage(r: { code: string; message: string; detail?: string }): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>Dashboard unavailable</title><link rel="stylesheet" href="/embed/assets/dashboard.css"></head>
 <body><div id="app"><div class="error-state" data-testid="error-state" data-code="${escapeHtml(r.code)}" role="alert">
 <h1>This dashboard cannot be shown</h1><p>${escapeHtml(r.message)}</p>${r.detail ? `<p>${escapeHtml(r.detail)}</p>` : ''}<p class="code">${escapeHtml(r.code)}</p>

@@ -73,7 +73,8 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
 
   if (config.roles.includes('query')) {
     const query = createQueryService(
-      { rollups: storage.rollups, cache: storage.cache, registry: storage.registry },
+      // newestEventTs: meta.dataAsOf from the in-process aggregator when this node runs it (issue 6).
+      { rollups: storage.rollups, cache: storage.cache, registry: storage.registry, newestEventTs: () => deps.aggregator?.stats().newestEventTs },
       { ...config.query },
     );
     await query.register(app);

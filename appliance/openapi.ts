@@ -83,6 +83,7 @@ const baseStatsParams = [
   { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
   { name: 'timezone', in: 'query', schema: { type: 'string' }, description: 'IANA time zone, default UTC.' },
   { name: 'metrics', in: 'query', schema: { type: 'string' }, description: 'Comma-separated metrics.' },
+  { name: 'page_prefix', in: 'query', schema: { type: 'string' }, description: 'Only pages whose path starts with this (hour-or-coarser intervals; page, entry_page, exit_page breakdowns). An embed token with a fixed filter always applies its own.' },
 ];
 const statsParams = [...baseStatsParams, { name: 'compare', in: 'query', schema: { type: 'string', enum: ['previous_period'] } }];
 
@@ -93,7 +94,7 @@ export function openApiDocument(serverUrl: string) {
     servers: [{ url: serverUrl }],
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'Per-tenant API key (ak_…).' },
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Per-tenant API key (ak_…), or a dashboard embed token (emb1.…: its own tracking ID only, with its fixed filter).' },
         serverKey: { type: 'apiKey', in: 'header', name: 'X-Almanac-Key', description: 'Tracking ID server key (sk_…) for server-side sending.' },
       },
       schemas: {

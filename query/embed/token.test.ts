@@ -33,6 +33,16 @@ describe('embed tokens: sign and verify', () => {
     }), { numRuns: 300 });
   });
 
+  test('regression: another spelling of the same signature (unused bits of its last character) is refused', () => {
+    const token = signEmbedToken(claims(), secret.secret);
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1];
+    const respelled = token.slice(0, -1) + sibling;
+    assert.deepEqual(Buffer.from(respelled.split('.')[2], 'base64url'), Buffer.from(token.split('.')[2], 'base64url'), 'decodes to the same bytes');
+    assert.equal(code(verifyEmbedToken(respelled, secret, NOW)), 'embed_token_invalid');
+  });
+
   test('signed with another secret of the same generation: invalid', () => {
     const token = signEmbedToken(claims(), 'some-other-secret');
     assert.equal(code(verifyEmbedToken(token, secret, NOW)), 'embed_token_invalid');

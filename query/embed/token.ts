@@ -68,8 +68,10 @@ export function verifyEmbedToken(token: string, secret: EmbedSecret | undefined,
   if (claims.g < secret.generation) return reject('embed_token_revoked');
   if (claims.g > secret.generation) return reject('embed_token_invalid', 'the token names a secret generation that does not exist');
   const [body, signature] = token.slice(EMBED_TOKEN_PREFIX.length).split('.');
-  const expected = Buffer.from(mac(secret.secret, body), 'base64url');
-  const given = Buffer.from(signature, 'base64url');
+  // Compared as text, not decoded bytes: base64url decoding ignores the unused low bits of the
+  // last character, so two spellings of one signature must not both pass.
+  const expected = Buffer.from(mac(secret.secret, body), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reject('embed_token_invalid');
   if (claims.exp * 1000 <= nowMs) return reject('embed_token_expired', `expired at ${new Date(claims.exp * 1000).toISOString()}`);
   return claims;

@@ -109,6 +109,9 @@ test('phone and desktop widths, light and dark: screenshots, no horizontal overf
   const { body } = await issueToken(t, { trackingId: t.credentials.trackingId });
   for (const [name, width, height, theme] of [['phone', 390, 844, 'light'], ['desktop', 1280, 900, 'light'], ['phone-dark', 390, 844, 'dark'], ['wide-dark', 1680, 1000, 'dark']] as const) {
     const page = await newPage(width, height);
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/.test(m.text())) problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${t.url}/embed/dashboard?token=${encodeURIComponent(body.token)}&theme=${theme}&brand=%23db2777`);
     await page.locator('[data-metric="pageviews"][data-value]:not([data-value=""])').waitFor();
     await page.locator('.apexcharts-svg').first().waitFor();
@@ -116,6 +119,7 @@ test('phone and desktop widths, light and dark: screenshots, no horizontal overf
     assert.ok(overflow <= 0, `${name}: no horizontal scrolling (overflow ${overflow}px)`);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    assert.deepEqual(problems, [], `${name}: no script errors and no CSP violations under the page's strict policy`);
     await page.context().close();
   }
 });

@@ -42,8 +42,8 @@ export async function issueToken(t: TestAppliance, body: Record<string, unknown>
   return { status: res.status, body: await res.json() };
 }
 
-/** The token with one character of its signature changed. */
+/** The token with one character in the middle of its signature changed. */
 export function tamper(token: string): string {
-  const last = token.at(-1) === 'A' ? 'B' : 'A';
-  return token.slice(0, -1) + last;
+  const i = token.length - 20;
+  return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
 }
