@@ -61,10 +61,23 @@ async function connect(id: string | null): Promise<void> {
   }
 }
 
+/** The bundled connections screen (file://) manages profiles; an appliance's page only its own token. */
+const fromBundled = (event: IpcMainInvokeEvent) => (event.senderFrame?.url ?? '').startsWith('file:');
+
 function registerBridge(): void {
-  ipcMain.handle(CHANNELS.listProfiles, () => store.list());
-  ipcMain.handle(CHANNELS.saveProfile, (_e, input: SaveProfileInput) => store.save(input));
-  ipcMain.handle(CHANNELS.deleteProfile, (_e, id: string) => store.delete(id));
+  ipcMain.handle(CHANNELS.listProfiles, (event) => (fromBundled(event) ? store.list() : []));
+  ipcMain.handle(CHANNELS.saveProfile, (event, input: SaveProfileInput) => {
+    if (!fromBundled(event)) {
+      const current = currentId ? store.get(currentId) : undefined;
+      const own = current && input.id === current.id && isPageOfAppliance(event.senderFrame?.url ?? '', current.url) && input.url === current.url;
+      if (!own) throw new Error('A page of an appliance may only save the token of its own connection.');
+    }
+    return store.save(input);
+  });
+  ipcMain.handle(CHANNELS.deleteProfile, (event, id: string) => {
+    if (!fromBundled(event)) throw new Error('Connections are deleted from the connections screen.');
+    store.delete(id);
+  });
   ipcMain.handle(CHANNELS.currentProfile, () => (currentId ? store.get(currentId) ?? null : null));
   ipcMain.handle(CHANNELS.connect, (_e, id: string) => connect(id));
   // The token goes only to a page of the appliance it belongs to.

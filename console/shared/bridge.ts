@@ -23,6 +23,10 @@ export interface SaveProfileInput {
   token?: string | null;
 }
 
+/**
+ * The bundled connections screen (file://) may list, save and delete every profile; a page served
+ * by an appliance sees no list and may only save or forget the token of its own connection.
+ */
 export interface DesktopBridge {
   listProfiles(): Promise<ConnectionProfile[]>;
   saveProfile(input: SaveProfileInput): Promise<ConnectionProfile>;
