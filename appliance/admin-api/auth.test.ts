@@ -34,6 +34,7 @@ describe('admin API: auth', () => {
     const me = await h.as(token).auth.me();
     assert.deepEqual({ role: me.role, name: me.name, kind: me.kind }, { role: 'owner', name: 'admin', kind: 'user' });
     assert.deepEqual(await h.as(token).auth.signOut(), { signedOut: true });
+    assert.equal((await h.as(await h.signIn('admin', h.ownerPassword)).audit.list({ action: 'auth.signOut' })).entries[0].actorName, 'admin');
     await rejectsWith(h.as(token).auth.me(), 'not_signed_in', 'UNAUTHORIZED');
     await rejectsWith(h.as(null).auth.me(), 'not_signed_in', 'UNAUTHORIZED');
     await rejectsWith(h.as('as_forged').auth.me(), 'not_signed_in');

@@ -25,6 +25,7 @@ export const authRouter = router({
 
   signOut: signedInProcedure.mutation(async ({ ctx }) => {
     if (ctx.identity.sessionHash) await adminRegistry(ctx.deps.registry).deleteAdminSession(ctx.identity.sessionHash);
+    await recordAudit(ctx, 'auth.signOut', ctx.identity.actor, null, null);
     return { signedOut: ctx.identity.sessionHash !== null };
   }),
 

@@ -42,7 +42,7 @@ export const healthRouter = router({
     return rounds.map(([name, r]) => ({ name, up: (pings[name] ?? r.ok) && r.ok, latencyMs: Math.round(r.latencyMs * 10) / 10, error: r.error }));
   }),
 
-  /** Age of the newest event in the rollups per tracking ID (null when none in the last hour, cluster). */
+  /** Age of the newest event in the rollups per tracking ID (null when none in the last hour). */
   freshness: viewerProcedure
     .input(z.object({ tenantId: z.string().optional() }).default({}))
     .query(async ({ ctx, input }) => {
@@ -51,12 +51,14 @@ export const healthRouter = router({
       const ids = await ctx.deps.registry.listTrackingIds(input.tenantId);
       return Promise.all(ids.map(async (t) => {
         let ts: number | null = newest?.[t.id] ?? null;
-        if (!newest) {
-          // Cluster: the newest minute bucket of the last hour (a bucket's start, so up to a minute older than the event).
+        const source = ts !== null ? 'aggregator' : 'rollups';
+        if (ts === null) {
+          // Cluster, or nothing aggregated for this site since this process started: the newest
+          // minute bucket of the last hour (a bucket's start, so up to a minute older than the event).
           const rows = await ctx.deps.rollups.readTotals(t.id, 'minute', now - 3_600_000, now + GRANULARITY_MS.minute);
           ts = rows.length ? rows[rows.length - 1].start : null;
         }
-        return { trackingId: t.id, tenantId: t.tenantId, name: t.name, newestEventTs: ts, ageMs: ts === null ? null : Math.max(0, now - ts), source: newest ? 'aggregator' : 'rollups' };
+        return { trackingId: t.id, tenantId: t.tenantId, name: t.name, newestEventTs: ts, ageMs: ts === null ? null : Math.max(0, now - ts), source };
       }));
     }),
 

@@ -112,8 +112,12 @@ describe('admin API: scaling, event log, health', () => {
     const inProcess = await startAdminApiHarness({ newestEventTs: () => ({ [site.id]: newest }), registry: h.storage.registry, ping: async () => ({ sqlite: false }) });
     try {
       const token = await h.signIn('admin', h.ownerPassword);
-      const row = (await inProcess.as(token).health.freshness({ tenantId: t.id }))[0];
-      assert.deepEqual([row.trackingId, row.ageMs, row.source], [site.id, 90_000, 'aggregator']);
+      const other = await h.as(owner).trackingIds.create({ tenantId: t.id, name: 'Quiet', allowedOrigins: ['*'] });
+      const rows = await inProcess.as(token).health.freshness({ tenantId: t.id });
+      const row = rows.find((r) => r.trackingId === site.id)!;
+      assert.deepEqual([row.ageMs, row.source], [90_000, 'aggregator']);
+      const quiet = rows.find((r) => r.trackingId === other.id)!;
+      assert.deepEqual([quiet.ageMs, quiet.source], [null, 'rollups'], 'not aggregated since start: read from the rollups (empty here)');
       const [sqlite] = await inProcess.as(token).health.services();
       assert.equal(sqlite.up, false, 'down when the /healthz check says so');
     } finally {
