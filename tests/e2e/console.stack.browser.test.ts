@@ -119,9 +119,11 @@ test('scaling: the aggregator set to 2 on the Scaling screen, the second worker 
   const firstPid = await card.locator('tr[data-worker="aggregator-0"] td').nth(2).innerText();
 
   await card.locator('input[name=desired-aggregator]').fill('2');
+  const applied = Date.now();
   await card.getByRole('button', { name: 'Apply' }).click();
   const second = card.locator('tr[data-worker="aggregator-1"][data-state=running]');
   await second.waitFor({ timeout: 90_000 });
+  console.log(`# console (stack): the second aggregator worker showed as running ${Date.now() - applied} ms after Apply`);
   const secondPid = await card.locator('tr[data-worker="aggregator-1"] td').nth(2).innerText();
   assert.match(secondPid, /^\d+$/);
   assert.notEqual(secondPid, firstPid, 'a process of its own');
@@ -129,8 +131,10 @@ test('scaling: the aggregator set to 2 on the Scaling screen, the second worker 
   await consoleShot(page, 'stack-04-scaled-to-2');
 
   await card.locator('input[name=desired-aggregator]').fill('1');
+  const reduced = Date.now();
   await card.getByRole('button', { name: 'Apply' }).click();
   await card.locator('tr[data-worker="aggregator-1"]').waitFor({ state: 'detached', timeout: 90_000 });
+  console.log(`# console (stack): and was gone ${Date.now() - reduced} ms after setting 1`);
   await card.locator('tr[data-worker="aggregator-0"][data-state=running]').waitFor();
   await consoleShot(page, 'stack-05-back-to-1');
 });
