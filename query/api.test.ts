@@ -354,3 +354,38 @@ describe('400 invalid_query names the parameter', () => {
     }
   });
 });
+
+describe('page_prefix', () => {
+  test('aggregate, timeseries and breakdown over the pages under a prefix, from the page rows', async () => {
+    const { get } = await setup();
+    const q = 'site_id=site-a&period=custom&date=2025-03-29,2025-03-31&timezone=UTC';
+    const all = await get(`${BD}?${q}&property=page&metrics=visitors,pageviews`);
+    const blog = all.body.results.filter((r: { page: string }) => r.page.startsWith('/blog'));
+    assert.ok(blog.length > 0 && blog.length < all.body.results.length);
+    const filtered = await get(`${BD}?${q}&property=page&metrics=visitors,pageviews&page_prefix=/blog`);
+    assert.deepEqual(filtered.body.results, blog);
+    assert.equal(filtered.body.meta.pagePrefix, '/blog');
+    const agg = await get(`${AGG}?${q}&metrics=pageviews,visitors&page_prefix=/blog`);
+    assert.equal(agg.status, 200);
+    assert.equal(agg.body.results.pageviews.value, blog.reduce((n: number, r: { pageviews: number }) => n + r.pageviews, 0));
+    const ts = await get(`${TS}?${q}&metrics=pageviews&interval=day&page_prefix=/blog`);
+    assert.equal(ts.body.results.reduce((n: number, r: { pageviews: number }) => n + r.pageviews, 0), agg.body.results.pageviews.value);
+    const unfiltered = await get(`${AGG}?${q}&metrics=pageviews`);
+    assert.ok(unfiltered.body.results.pageviews.value > agg.body.results.pageviews.value, 'the filter removed the other pages');
+  });
+
+  test('what page rows cannot answer is refused, naming the parameter', async () => {
+    const { get } = await setup();
+    for (const url of [
+      `${BD}?site_id=site-a&period=7d&property=source&page_prefix=/blog`,
+      `${AGG}?site_id=site-a&period=7d&metrics=visits&page_prefix=/blog`,
+      `${TS}?site_id=site-a&period=day&interval=minute&page_prefix=/blog`,
+      `${TS}?site_id=site-a&period=realtime&page_prefix=/blog`,
+      `${AGG}?site_id=site-a&period=7d&page_prefix=blog`,
+    ]) {
+      const r = await get(url);
+      assert.equal(r.status, 400, url);
+      assert.match(r.body.error.detail, /^page_prefix: /, url);
+    }
+  });
+});

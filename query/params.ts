@@ -75,6 +75,9 @@ const PROPERTY_ALIASES: Record<string, Dimension> = {
   'visit:browser': 'browser', 'visit:os': 'os',
 };
 
+/** Metrics that page rows hold as such, so page_prefix can give them for aggregate and timeseries. */
+export const PAGE_METRICS: readonly Metric[] = ['visitors', 'pageviews'];
+
 /** Breakdowns whose values are page paths, so page_prefix can filter them. */
 export const PAGE_DIMENSIONS: readonly Dimension[] = ['page', 'entry_page', 'exit_page'];
 
@@ -107,6 +110,10 @@ export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, lim
   const pagePrefix = params.page_prefix;
   if (pagePrefix !== undefined && (!pagePrefix.startsWith('/') || pagePrefix.length > 512)) {
     return invalid('page_prefix', 'must be a URL path starting with "/", such as /blog/');
+  }
+  // Per-page rows count the page's visitors and pageviews; visits belong to their entry page.
+  if (pagePrefix && endpoint !== 'breakdown' && metrics.some((m) => !PAGE_METRICS.includes(m))) {
+    return invalid('page_prefix', `goes with the metrics ${PAGE_METRICS.join(', ')} only (visit metrics are kept per entry page: use a breakdown by entry_page)`);
   }
   const base: RangeQuery = { trackingId: siteId, timezone, period: period.name, spec: period.spec, metrics, ...(pagePrefix ? { pagePrefix } : {}) };
   switch (endpoint) {

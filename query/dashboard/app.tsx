@@ -23,6 +23,8 @@ const HEADLINE: { metric: MetricName; label: string }[] = [
   { metric: 'revenue', label: 'Revenue' }, { metric: 'conversions', label: 'Conversions' },
 ];
 const CHART_METRICS = HEADLINE.filter((h) => h.metric !== 'revenue');
+/** With a fixed page filter the API has these per page only (visits belong to entry pages). */
+const PAGE_METRICS: MetricName[] = ['visitors', 'pageviews'];
 const PRESETS = [{ id: 'day', label: 'Today' }, { id: '7d', label: '7 days' }, { id: '30d', label: '30 days' }, { id: 'month', label: 'Month' }, { id: 'custom', label: 'Custom' }];
 const INTERVALS = ['minute', 'hour', 'day', 'month'];
 const BREAKDOWNS = [
@@ -51,7 +53,9 @@ export function Dashboard(props: DashboardProps) {
     : { period: preset(), timezone: timezone() });
   const chosenInterval = createMemo(() => interval() ?? (preset() === 'day' ? 'hour' : preset() === 'custom' && spanDays(from(), to()) > 90 ? 'month' : 'day'));
 
-  const [aggregate] = createResource(range, (r) => props.client.aggregate(r, HEADLINE.map((h) => h.metric)));
+  const headline = props.pagePrefix ? HEADLINE.filter((h) => PAGE_METRICS.includes(h.metric)) : HEADLINE;
+  const chartMetrics = props.pagePrefix ? CHART_METRICS.filter((h) => PAGE_METRICS.includes(h.metric)) : CHART_METRICS;
+  const [aggregate] = createResource(range, (r) => props.client.aggregate(r, headline.map((h) => h.metric)));
   const [series] = createResource(() => ({ r: range(), i: chosenInterval(), m: metric() }), ({ r, i, m }) => props.client.timeseries(r, [m], i));
   const [breakdown] = createResource(() => ({ r: range(), p: property() }), ({ r, p }) => props.client.breakdown(r, p, p === 'event' ? ['visitors', 'events'] : BREAKDOWN_METRICS, 50));
   const [realtime, { refetch: refreshRealtime }] = createResource(() => (props.pagePrefix ? undefined : true), () => props.client.realtimeVisitors());
@@ -118,7 +122,7 @@ export function Dashboard(props: DashboardProps) {
       </header>
 
       <section class="cards" aria-label="Headline figures">
-        <For each={HEADLINE}>{(h) => {
+        <For each={headline}>{(h) => {
           const r = () => aggregate.latest?.results[h.metric];
           return (
             <div class="card" data-metric={h.metric} data-value={r() ? JSON.stringify(r()!.value) : ''}>
@@ -133,7 +137,7 @@ export function Dashboard(props: DashboardProps) {
       <section class="panel">
         <div class="panel-head">
           <select aria-label="Metric" value={metric()} onChange={(e) => setMetric(e.currentTarget.value as MetricName)} data-testid="metric">
-            <For each={CHART_METRICS}>{(m) => <option value={m.metric}>{m.label}</option>}</For>
+            <For each={chartMetrics}>{(m) => <option value={m.metric}>{m.label}</option>}</For>
           </select>
           <div class="intervals" role="group" aria-label="Interval">
             <For each={INTERVALS}>{(i) => (
@@ -141,7 +145,7 @@ export function Dashboard(props: DashboardProps) {
             )}</For>
           </div>
         </div>
-        <div class="chart-box">
+        <div class="chart-box" data-testid="series" data-interval={chosenInterval()} data-points={JSON.stringify((series.latest?.results ?? []).map((p) => [p.date, p[metric()] ?? null]))}>
           <Chart options={seriesOptions()} height={260} label={`${label(metric())} by ${chosenInterval()}`} />
           <Show when={series.loading && !series.latest}><div class="overlay">Loading…</div></Show>
           <Show when={series.latest && series.latest.results.every((p) => !p[metric()])}><div class="overlay" data-testid="series-empty">No data in this period</div></Show>

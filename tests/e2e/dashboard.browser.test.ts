@@ -105,6 +105,55 @@ test('iframe on another origin: the numbers on screen equal the stats API', asyn
   await page.context().close();
 });
 
+test('interval switch, metric picker, custom range and time zone: the chart shows the API\'s series', async () => {
+  const { body } = await issueToken(t, { trackingId: t.credentials.trackingId });
+  const page = await newPage();
+  await page.goto(`${t.url}/embed/dashboard?token=${encodeURIComponent(body.token)}`);
+  await page.locator('[data-metric="pageviews"][data-value]:not([data-value=""])').waitFor();
+  const site = t.credentials.trackingId;
+  const series = page.getByTestId('series');
+  const pointsFor = async (query: string, metric: string) => {
+    const api = await getJson(`${t.url}/api/v1/stats/timeseries?site_id=${site}&${query}&metrics=${metric}`, t.credentials.adminApiKey);
+    return JSON.stringify(api.body.results.map((r: Record<string, unknown>) => [r.date, r[metric]]));
+  };
+  const shows = async (expected: string) => {
+    await page.waitForFunction(([sel, want]) => document.querySelector(sel!)?.getAttribute('data-points') === want, ['[data-testid="series"]', expected] as const, { timeout: 10_000 });
+  };
+
+  await page.locator('button[data-preset="day"]').click();
+  await shows(await pointsFor('period=day&timezone=UTC&interval=hour', 'visitors'));
+  await page.locator('button[data-interval="minute"]').click();
+  await shows(await pointsFor('period=day&timezone=UTC&interval=minute', 'visitors'));
+  await page.getByTestId('metric').selectOption('pageviews');
+  await shows(await pointsFor('period=day&timezone=UTC&interval=minute', 'pageviews'));
+  assert.ok(JSON.parse((await series.getAttribute('data-points'))!).some((p: [string, number]) => p[1] > 0), 'the minutes with traffic are there');
+
+  await page.locator('button[data-preset="custom"]').click();
+  await page.getByTestId('timezone').selectOption('Asia/Tokyo');
+  const today = new Date().toISOString().slice(0, 10);
+  const first = new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10);
+  await shows(await pointsFor(`period=custom&date=${first},${today}&timezone=Asia/Tokyo&interval=day`, 'pageviews'));
+  const agg = await getJson(`${t.url}/api/v1/stats/aggregate?site_id=${site}&period=custom&date=${first},${today}&timezone=Asia/Tokyo&compare=previous_period&metrics=visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,revenue,conversions`, t.credentials.adminApiKey);
+  await page.waitForFunction((v) => document.querySelector('[data-metric="pageviews"]')?.getAttribute('data-value') === v, JSON.stringify(agg.body.results.pageviews.value));
+  await page.context().close();
+});
+
+test('a token with a fixed page filter: page breakdowns only, no realtime, figures of those pages', async () => {
+  const { body } = await issueToken(t, { trackingId: t.credentials.trackingId, pagePrefix: '/blog/' });
+  const page = await newPage();
+  await page.goto(`${t.url}/embed/dashboard?token=${encodeURIComponent(body.token)}`);
+  await page.locator('[data-metric="pageviews"][data-value]:not([data-value=""])').waitFor();
+  assert.match(await page.getByTestId('fixed-filter').innerText(), /\/blog\//);
+  assert.equal(await page.getByTestId('realtime').count(), 0);
+  assert.deepEqual(await page.locator('.tabs button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-property'))), ['page', 'entry_page', 'exit_page']);
+  const api = await getJson(`${t.url}/api/v1/stats/aggregate?site_id=${t.credentials.trackingId}&period=7d&timezone=UTC&page_prefix=/blog/&metrics=pageviews`, t.credentials.adminApiKey);
+  assert.equal(await page.locator('[data-metric="pageviews"]').getAttribute('data-value'), JSON.stringify(api.body.results.pageviews.value));
+  const pages = await page.locator('table[data-property="page"] td[data-col="page"]').allInnerTexts();
+  assert.ok(pages.length > 0 && pages.every((p) => p.startsWith('/blog/')), pages.join(', '));
+  await page.screenshot({ path: path.join(SHOTS, 'desktop-page-filter.png'), fullPage: true });
+  await page.context().close();
+});
+
 test('phone and desktop widths, light and dark: screenshots, no horizontal overflow', async () => {
   const { body } = await issueToken(t, { trackingId: t.credentials.trackingId });
   for (const [name, width, height, theme] of [['phone', 390, 844, 'light'], ['desktop', 1280, 900, 'light'], ['phone-dark', 390, 844, 'dark'], ['wide-dark', 1680, 1000, 'dark']] as const) {

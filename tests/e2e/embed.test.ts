@@ -62,6 +62,7 @@ test('the fixed page filter is enforced server-side', async () => {
   assert.equal(agg.body.results.pageviews.value, blog.reduce((n: number, r: { pageviews: number }) => n + r.pageviews, 0));
   assert.equal((await stats('aggregate?period=day&metrics=pageviews&page_prefix=/', body.token)).status, 403, 'the filter cannot be widened');
   assert.equal((await stats('breakdown?property=source&period=day', body.token)).status, 400, 'sources are not kept per page');
+  assert.equal((await stats('aggregate?period=day&metrics=visits', body.token)).status, 400, 'visits are kept per entry page, not per page');
   assert.equal((await stats('realtime/visitors', body.token)).body.error.code, 'embed_filter_unsupported');
 });
 
