@@ -15,7 +15,6 @@ export const ADMIN_ERRORS = {
   conflict: 'CONFLICT',
   invalid_request: 'BAD_REQUEST',
   unsupported: 'PRECONDITION_FAILED',
-  not_implemented: 'METHOD_NOT_SUPPORTED',
   last_owner: 'CONFLICT',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
@@ -31,8 +30,4 @@ export class AdminApiError extends Error {
 
 export function adminError(code: AdminErrorCode, message: string, trpcCode: TRPC_ERROR_CODE_KEY = ADMIN_ERRORS[code]): TRPCError {
   return new TRPCError({ code: trpcCode, message, cause: new AdminApiError(code, message) });
-}
-
-export function notImplemented(what: string): TRPCError {
-  return adminError('not_implemented', `${what} is not implemented yet.`);
 }

@@ -61,6 +61,8 @@ describe('admin API: scaling, event log, health', () => {
     assert.deepEqual(await h.as(owner).scaling.setDesired({ nodeId: 'node-a', counts }), { nodeId: 'node-a', desired: counts });
     assert.deepEqual(await registry.getDesiredScale('node-a'), counts);
     await assert.rejects(h.as(owner).scaling.setDesired({ nodeId: 'node-a', counts: { ...counts, aggregator: -1 } }), /BAD_REQUEST|greater than or equal/i);
+    const refused = await rejectsWith(h.as(owner).scaling.setDesired({ nodeId: 'node-a', counts: { ...counts, aggregator: 2 } }), 'invalid_scale', 'BAD_REQUEST');
+    assert.ok(refused.message.length > 20, 'the registry says why (embedded: one worker of each role)');
     const [entry] = (await h.as(viewer).audit.list({ action: 'scaling.setDesired' })).entries;
     assert.deepEqual(entry.after, counts);
   });

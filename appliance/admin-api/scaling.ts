@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import type { Registry, ScalingRegistry } from '../../core/ports.ts';
 import { adminProcedure, router, viewerProcedure } from './trpc.ts';
-import { adminError } from './errors.ts';
+import { TRPCError } from '@trpc/server';
+import { ScalingError } from '../scaling/desired-scale.ts';
+import { adminError, AdminApiError } from './errors.ts';
 import { recordAudit } from './audit-log.ts';
 import { id, workerCounts } from './inputs.ts';
 import { logThroughput } from './throughput.ts';
@@ -24,7 +26,13 @@ export const scalingRouter = router({
     .mutation(async ({ ctx, input }) => {
       const scaling = scalingRegistry(ctx.deps.registry);
       const before = (await scaling.getDesiredScale(input.nodeId)) ?? null;
-      await scaling.setDesiredScale(input.nodeId, input.counts);
+      try {
+        await scaling.setDesiredScale(input.nodeId, input.counts);
+      } catch (error) {
+        // The registry's own check (e.g. the embedded profile runs one worker of each role).
+        if (error instanceof ScalingError) throw new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: new AdminApiError(error.code, error.message) });
+        throw error;
+      }
       await recordAudit(ctx, 'scaling.setDesired', `node:${input.nodeId}`, before, input.counts);
       return { nodeId: input.nodeId, desired: input.counts };
     }),
