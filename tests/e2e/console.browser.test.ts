@@ -220,9 +220,7 @@ test('scaling (embedded): the node with its in-process roles, each running', asy
   await consoleShot(page, '10-scaling-embedded');
 });
 
-// TODO (admin API, issue 5 part A): scaling.setDesired lets the registry's ScalingError through
-// as an internal error; once it maps it to its code, this passes. Kept as todo so it runs.
-test('scaling (embedded): a scale it cannot run is refused with a readable message', { todo: 'scaling.setDesired answers "internal" for invalid_scale' }, async () => {
+test('scaling (embedded): a scale it cannot run is refused with a readable message', async () => {
   const node = page.locator('.node').first();
   await node.locator('input[name=desired-aggregator]').fill('2');
   await node.getByRole('button', { name: 'Apply' }).click();
@@ -251,7 +249,8 @@ test('a viewer sees the screens without any control that changes something, and 
   assert.equal(await viewer.locator('tr[data-tenant] button').count(), 0, 'no suspend, delete or quota buttons');
   await goTo(viewer, 'tracking-ids');
   assert.equal(await viewer.locator('[data-testid=create-tracking-id]').count(), 0);
-  await viewer.locator('tbody tr[data-tracking-id] button', { hasText: 'Details' }).first().click();
+  // Without a tenant in the URL, the first tenant's IDs are listed as soon as the tenants load.
+  await viewer.locator('tbody tr[data-tracking-id] button', { hasText: 'Details' }).first().click({ timeout: 5_000 });
   await viewer.locator('.tracking-details [data-count=accepted]').waitFor();
   assert.equal(await viewer.locator('[data-testid=server-key]').count(), 0);
   assert.match(await viewer.locator('.tracking-details').innerText(), /Hidden for viewers/);

@@ -2,7 +2,7 @@
  * Tracking IDs of a tenant: create (name, allowed origins), the snippet with a copy button, the
  * server key and its rotation, pause/resume, revoke (confirmed), and today's counts per ID.
  */
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createEffect, createResource, createSignal, For, on, Show } from 'solid-js';
 import type { Outputs } from '../api.ts';
 import { useConsole } from '../context.ts';
 import type { Route } from '../route.ts';
@@ -23,6 +23,8 @@ export function TrackingIds(props: { route: Route }) {
   const tenantId = () => chosen() || tenants()?.[0]?.id || '';
   const [ids, { refetch }] = createPolled(async () => (tenantId() ? client.trackingIds.list.query({ tenantId: tenantId() }) : []), 10_000);
   const [open, setOpen] = createSignal<string | null>(null);
+  // Another tenant chosen, or the tenants loaded (the first one is the default): list its IDs now.
+  createEffect(on(tenantId, () => void refetch(), { defer: true }));
 
   const [name, setName] = createSignal('');
   const [origins, setOrigins] = createSignal('');
@@ -42,7 +44,7 @@ export function TrackingIds(props: { route: Route }) {
     <section>
       <h2>Tracking IDs</h2>
       <label class="inline">Tenant
-        <select name="tenant" value={tenantId()} onChange={(e) => { setChosen(e.currentTarget.value); setOpen(null); void refetch(); }}>
+        <select name="tenant" value={tenantId()} onChange={(e) => { setChosen(e.currentTarget.value); setOpen(null); }}>
           <For each={tenants()}>{(t) => <option value={t.id} selected={t.id === tenantId()}>{t.name}</option>}</For>
         </select>
       </label>
