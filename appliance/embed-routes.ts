@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { errorBody, reject } from '../core/errors.ts';
 import type { RateLimiter, Registry } from '../core/ports.ts';
 import { retryAfterSeconds } from '../collectors/rate-limit.ts';
-import { hashApiKey } from './identifiers.ts';
+import { adminRoutes } from './admin-rest.ts';
 import { EmbedAdminError, issueEmbedToken, rotateEmbedSecret, type IssueEmbedTokenInput } from '../query/embed/issue.ts';
 import { checkEmbedToken, embedTokenOf } from '../query/embed/verify.ts';
 import { EMBED_TOKEN_PREFIX, frameAncestors } from '../query/embed/token.ts';
@@ -96,21 +96,7 @@ export async function registerEmbedRoutes(app: FastifyInstance, deps: EmbedRoute
   });
 
   if (!deps.admin) return;
-  const admin = (handler: (req: FastifyRequest) => Promise<{ status?: number; body: unknown }>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const record = key ? await deps.registry.findApiKeyByHash(hashApiKey(key)) : undefined;
-    if (!record || record.scope !== 'admin') {
-      const r = reject('unauthorized');
-      return reply.code(r.status).send(errorBody(r));
-    }
-    try {
-      const { status = 200, body } = await handler(req);
-      return reply.code(status).send(body);
-    } catch (error) {
-      if (error instanceof EmbedAdminError) return reply.code(error.status).send(error.toJSON());
-      throw error;
-    }
-  };
+  const admin = adminRoutes(deps.registry, (e): e is EmbedAdminError => e instanceof EmbedAdminError);
   app.post('/api/admin/embed-tokens', admin(async (req) => {
     const issued = await issueEmbedToken(deps.registry, (req.body ?? {}) as IssueEmbedTokenInput, now());
     return { status: 201, body: { ...issued, ...embedSnippets(deps.publicUrl, issued.token) } };

@@ -2,15 +2,14 @@
  * The node's HTTP server: one port carrying the roles this node runs — the collector, the stats
  * API, and the admin status route — plus /healthz and the OpenAPI document.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AlmanacConfig, Role } from './config.ts';
 import type { Storage } from './profiles.ts';
 import type { Aggregator } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
-import { errorBody, reject } from '../core/errors.ts';
 import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
-import { hashApiKey } from './identifiers.ts';
+import { adminRoutes } from './admin-rest.ts';
 import { registerAdminApi } from './admin-api/http.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
@@ -84,16 +83,11 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   if (config.roles.includes('admin')) {
     await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });
     await (await import('./console-route.ts')).registerConsole(app, { log: deps.log }); // the admin console's renderer at /console
-    // Operational status for automation; tenant management is in the CLI (and the console later).
-    app.get('/api/admin/status', async (req, reply) => {
-      const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const record = key ? await storage.registry.findApiKeyByHash(hashApiKey(key)) : undefined;
-      if (!record || record.scope !== 'admin') {
-        const r = reject('unauthorized');
-        return reply.code(r.status).send(errorBody(r));
-      }
+    // REST admin routes (admin API key): operational status for automation, and replays.
+    const admin = adminRoutes(storage.registry, (e): e is ReplayError => e instanceof ReplayError);
+    app.get('/api/admin/status', admin(async () => {
       const [end, committed] = await Promise.all([storage.eventLog.endOffsets(), storage.eventLog.committedOffsets('almanac-aggregator')]);
-      return {
+      return { body: {
         profile: config.profile,
         partitions: storage.eventLog.partitions,
         aggregatorLag: end.map((e, i) => e - (committed[i] ?? 0)),
@@ -102,25 +96,10 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
         ingest: ingestCounters?.() ?? null,
         /** Cluster: the appliance nodes whose heartbeat has not expired, with their roles. */
         nodes: storage.nodes ? await storage.nodes.liveNodes().catch(() => null) : null,
-      };
-    });
+      } };
+    }));
 
     // Replays (pipeline/replay): start, list, show, cancel. The aggregators run the jobs.
-    const admin = (handler: (req: FastifyRequest) => Promise<{ status?: number; body: unknown }>) => async (req: FastifyRequest, reply: FastifyReply) => {
-      const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      const record = key ? await storage.registry.findApiKeyByHash(hashApiKey(key)) : undefined;
-      if (!record || record.scope !== 'admin') {
-        const r = reject('unauthorized');
-        return reply.code(r.status).send(errorBody(r));
-      }
-      try {
-        const { status = 200, body } = await handler(req);
-        return reply.code(status).send(body);
-      } catch (error) {
-        if (error instanceof ReplayError) return reply.code(error.status).send(error.toJSON());
-        throw error;
-      }
-    };
     const id = (req: FastifyRequest) => (req.params as { id: string }).id;
     app.get('/api/admin/replays', admin(async () => ({ body: { replays: (await listReplays(storage.registry, { limit: 100 })).map(describeReplay) } })));
     app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, (req.body ?? {}) as StartReplayInput, { eventLog: storage.eventLog })) })));
