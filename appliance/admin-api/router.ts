@@ -10,6 +10,7 @@ import { replaysRouter } from './replays.ts';
 import { scalingRouter } from './scaling.ts';
 import { healthRouter } from './health.ts';
 import { auditRouter } from './audit.ts';
+import { embedRouter } from './embed.ts';
 
 export const adminRouter = router({
   auth: authRouter,
@@ -19,6 +20,7 @@ export const adminRouter = router({
   scaling: scalingRouter,
   health: healthRouter,
   audit: auditRouter,
+  embed: embedRouter,
 });
 
 export type AdminRouter = typeof adminRouter;

@@ -132,6 +132,28 @@ test('a tenant (quotas edited) and a tracking ID created in the console; the cop
   await page.locator(`tr[data-tracking-id="${trackingId}"] .badge-paused`).waitFor();
   await details.getByRole('button', { name: 'Resume' }).click();
   await page.locator(`tr[data-tracking-id="${trackingId}"] .badge-active`).waitFor();
+
+  // An embed token issued in the console: its dashboard shows the 2 pageviews sent above.
+  const embed = details.locator('[data-testid=embed-panel]');
+  await embed.getByRole('button', { name: 'Issue embed token' }).click();
+  const iframe = await embed.locator('[data-testid=embed-iframe]').innerText();
+  const src = /src="([^"]+)"/.exec(iframe)?.[1];
+  assert.ok(src?.startsWith(`${t.url}/embed/dashboard?token=`), iframe);
+  assert.match(await embed.locator('[data-testid=embed-component]').innerText(), /<almanac-dashboard token="emb1\./);
+  const dashboard = await admin.newPage();
+  await dashboard.goto(src!);
+  await dashboard.locator('[data-metric="pageviews"][data-value]:not([data-value=""])').waitFor();
+  assert.equal(await dashboard.locator('[data-metric="pageviews"]').getAttribute('data-value'), '2');
+  await consoleShot(dashboard, '05b-embedded-dashboard');
+  // Revoking every embed token of the tenant: the same URL now shows the error page.
+  await embed.getByRole('button', { name: 'Revoke all embed tokens of this tenant' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+  await waitFor(async () => {
+    await dashboard.goto(src!);
+    return (await dashboard.locator('[data-metric]').count()) === 0 && /revoked/i.test(await dashboard.locator('body').innerText());
+  }, 10_000, 500);
+  assert.match(await dashboard.locator('body').innerText(), /revoked/i);
+  await dashboard.close();
 });
 
 test('replays: a dry run, then a replay whose live progress bar reaches 100 %, and one cancelled part-way', async () => {

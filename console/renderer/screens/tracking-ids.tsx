@@ -12,6 +12,7 @@ import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorNote } from '../components/error-note.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatCount } from '../format.ts';
+import { EmbedPanel } from './embed-panel.tsx';
 
 type TrackingId = Outputs['trackingIds']['list'][number];
 
@@ -139,6 +140,7 @@ function Details(props: { record: TrackingId; canChange: boolean; onChanged: () 
             message="Every event for this tracking ID is refused from now on, for good; its stats stay readable. Create a new tracking ID to track again."
             onConfirm={() => act.run(() => client.trackingIds.revoke.mutate({ id: id() }))} />
         </div>
+        <EmbedPanel trackingId={id()} tenantId={props.record.tenantId} />
       </Show>
     </div>
   );
