@@ -145,8 +145,7 @@ function escapeHtml(s: string): string {
 async function buildUi(log: (m: string) => void, skip: boolean): Promise<string | undefined> {
   if (skip) return undefined;
   try {
-    const script = new URL('../scripts/build-ui.mjs', import.meta.url).href;
-    const { ensureUiBuilt } = (await import(script)) as { ensureUiBuilt(o: { log: (m: string) => void }): Promise<unknown> };
+    const { ensureUiBuilt } = await import('../scripts/build-ui.mjs');
     await ensureUiBuilt({ log });
     return undefined;
   } catch (error) {

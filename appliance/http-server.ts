@@ -10,6 +10,8 @@ import { openApiDocument } from './openapi.ts';
 import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
 import { adminRoutes } from './admin-rest.ts';
+import { registerEmbedRoutes } from './embed-routes.ts';
+import { registerConsole } from './console-route.ts';
 import { registerAdminApi } from './admin-api/http.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
@@ -78,11 +80,11 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     );
     await query.register(app);
   }
-  if (config.roles.includes('query')) await (await import('./embed-routes.ts')).registerEmbedRoutes(app, { registry: storage.registry, rateLimiter: storage.rateLimiter, publicUrl: config.publicUrl, admin: config.roles.includes('admin'), log: deps.log });
+  if (config.roles.includes('query')) await registerEmbedRoutes(app, { registry: storage.registry, rateLimiter: storage.rateLimiter, publicUrl: config.publicUrl, admin: config.roles.includes('admin'), log: deps.log });
 
   if (config.roles.includes('admin')) {
     await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });
-    await (await import('./console-route.ts')).registerConsole(app, { log: deps.log }); // the admin console's renderer at /console
+    await registerConsole(app, { log: deps.log }); // the admin console's renderer at /console
     // REST admin routes (admin API key): operational status for automation, and replays.
     const admin = adminRoutes(storage.registry, (e): e is ReplayError => e instanceof ReplayError);
     app.get('/api/admin/status', admin(async () => {

@@ -75,8 +75,20 @@ export async function buildUi(ui, { minify = true } = {}) {
   return report;
 }
 
-/** Builds the UIs whose entry exists and whose bundle is stale (or all, with force). */
-export async function ensureUiBuilt({ force = false, log = console.log } = {}) {
+/** The staleness check of this process: the console and the dashboard routes both ask at start. */
+let checked;
+
+/**
+ * Builds the UIs whose entry exists and whose bundle is stale (or all, with force). Without
+ * force the check runs once per process; later calls share its outcome.
+ */
+export function ensureUiBuilt({ force = false, log = console.log } = {}) {
+  if (force) return buildStale({ force, log });
+  checked ??= buildStale({ force, log });
+  return checked;
+}
+
+async function buildStale({ force, log }) {
   const reports = [];
   for (const ui of UIS) {
     if (!existsSync(path.join(root, ui.entry))) continue;
