@@ -1,5 +1,7 @@
 /**
- * The guard of the REST admin routes (/api/admin/…): a Bearer admin-scope API key, and the
+ * The guard of the REST admin routes (/api/admin/…): a Bearer admin-scope API key (no key or an
+ * unknown one is 401 `unauthorized`; a tenant key is 403 `tenant_key_not_allowed`, as in the tRPC
+ * admin API, so the caller learns the key is valid but has the wrong scope), and the
  * route's own errors (each with a status and a `{ error: { code, message } }` body) answered as
  * such. Anything else propagates to fastify's error handler.
  */
@@ -21,7 +23,7 @@ export function adminRoutes(registry: Pick<Registry, 'findApiKeyByHash'>, isRout
     const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const record = key ? await registry.findApiKeyByHash(hashApiKey(key)) : undefined;
     if (!record || record.scope !== 'admin') {
-      const r = reject('unauthorized');
+      const r = reject(record ? 'tenant_key_not_allowed' : 'unauthorized');
       return reply.code(r.status).send(errorBody(r));
     }
     try {

@@ -22,6 +22,7 @@ export const ERRORS = {
   missing_origin: { status: 401, message: 'A browser request must carry an Origin; a server-side request must carry the X-Almanac-Key header with the tracking ID server key.' },
   unauthorized: { status: 401, message: 'Missing or unknown API key. Send `Authorization: Bearer <api key>`.' },
   forbidden: { status: 403, message: 'This API key may not read that tracking ID.' },
+  tenant_key_not_allowed: { status: 403, message: "A tenant API key reads its own tenant's stats only; the admin routes need an admin API key (`almanac api-keys create --admin`)." },
   // Load
   rate_limited: { status: 429, message: 'Too many events for this tracking ID. Retry after the time in the Retry-After header.' },
   unavailable: { status: 503, message: 'The event log is unavailable; the event was not accepted. Retry after the time in the Retry-After header.' },
