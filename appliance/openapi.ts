@@ -60,9 +60,17 @@ const acceptedBody = {
   type: 'object',
   required: ['accepted'],
   properties: {
-    accepted: { type: 'integer', minimum: 0 },
+    accepted: { type: 'integer', minimum: 0, description: 'Events appended to the event log. A resend of an earlier eventId is accepted here and counted once by the aggregator.' },
     rejected: { type: 'array', items: rejectedItem },
-    duplicates: { type: 'integer', minimum: 0 },
+    dropped: {
+      type: 'object',
+      description: 'Present when valid events were taken but not appended, by reason.',
+      additionalProperties: false,
+      properties: {
+        bot: { type: 'integer', minimum: 1, description: "A known bot's events (answered 202 so it does not retry)." },
+        repeated: { type: 'integer', minimum: 1, description: 'Repeats of an eventId earlier in this request (kept once).' },
+      },
+    },
   },
 } as const;
 

@@ -192,7 +192,7 @@ describe('POST /api/batch', () => {
     assert.equal(res.statusCode, 202);
     const body = res.json();
     assert.equal(body.accepted, 2);
-    assert.equal(body.duplicates, 2);
+    assert.deepEqual(body.dropped, { repeated: 2 }, 'repeats of an eventId within the request are kept once');
     assert.deepEqual(
       body.rejected.map((r: { index: number; eventId: string | null; code: string }) => [r.index, r.eventId, r.code]),
       [
@@ -212,8 +212,20 @@ describe('POST /api/batch', () => {
     const { post, eventLog } = await setup();
     const res = await post('/api/batch', { events: [anEvent(), anEvent()] });
     assert.equal(res.statusCode, 202);
-    assert.deepEqual(res.json(), { accepted: 2, rejected: [], duplicates: 0 });
+    assert.deepEqual(res.json(), { accepted: 2, rejected: [] });
     assert.equal(eventLog.appended.length, 2);
+  });
+
+  test('issue 11: no "duplicates" field claims 0 for resent event IDs the collector cannot recognise; accepted = appended', async () => {
+    const { post, eventLog } = await setup();
+    const events = [anEvent(), anEvent()];
+    assert.deepEqual((await post('/api/batch', events)).json(), { accepted: 2, rejected: [] });
+    // The same IDs again, in a later request: the aggregator drops them (seen-ID set); the
+    // collector only appends, and says so — it does not answer a duplicates count it cannot know.
+    const again = await post('/api/batch', events);
+    assert.equal(again.statusCode, 202);
+    assert.deepEqual(again.json(), { accepted: 2, rejected: [] });
+    assert.equal(eventLog.appended.length, 4);
   });
 
   test('all rejected: 400 with the same shape plus "error"', async () => {
@@ -260,11 +272,25 @@ describe('bots', () => {
   test('bot requests get 202 but are not appended, counted per reason', async () => {
     const { post, eventLog, collector } = await setup();
     const headless = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36';
-    assert.equal((await post('/api/event', anEvent(), { ...BROWSER, 'user-agent': headless })).statusCode, 202);
-    assert.equal((await post('/api/batch', [anEvent(), anEvent()], { ...BROWSER, 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' })).statusCode, 202);
+    const one = await post('/api/event', anEvent(), { ...BROWSER, 'user-agent': headless });
+    assert.equal(one.statusCode, 202);
+    // issue 11: bot events were answered as accepted although they are dropped.
+    assert.deepEqual(one.json(), { accepted: 0, dropped: { bot: 1 } });
+    const batch = await post('/api/batch', [anEvent(), anEvent()], { ...BROWSER, 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' });
+    assert.equal(batch.statusCode, 202);
+    assert.deepEqual(batch.json(), { accepted: 0, rejected: [], dropped: { bot: 2 } });
     assert.equal((await post('/api/event', anEvent(), { origin: ORIGIN, 'content-type': 'text/plain', 'user-agent': '' })).statusCode, 202);
     assert.equal(eventLog.appended.length, 0);
     assert.deepEqual(collector.counters.snapshot().site_1, { 'bot:headless': 1, 'bot:ua_pattern': 2, 'bot:empty_ua': 1 });
+  });
+
+  test('a bot batch with a rejected event is still 202: its valid events were taken (dropped), not refused', async () => {
+    const { post } = await setup();
+    const res = await post('/api/batch', [anEvent(), anEvent({ url: 'x' })], { ...BROWSER, 'user-agent': 'Googlebot/2.1' });
+    assert.equal(res.statusCode, 202);
+    assert.equal(res.json().accepted, 0);
+    assert.deepEqual(res.json().dropped, { bot: 1 });
+    assert.equal(res.json().rejected.length, 1);
   });
 
   test("server-side: the sender's own UA is not bot-checked; a forwarded visitor UA and IP are used", async () => {

@@ -1,10 +1,12 @@
 /**
  * The collector's HTTP surface, mounted into the appliance's fastify server:
  *
- *   POST /api/event   one event          → 202 {"accepted":1} | errorBody
+ *   POST /api/event   one event          → 202 {"accepted":1} or {"accepted":0,"dropped":{"bot":1}} | errorBody
  *   POST /api/batch   [events] or {events:[…]}, ≤ 500
- *                                        → 202 {"accepted":n,"rejected":[…],"duplicates":k}
- *                                          400 with the same body (plus "error") when none was accepted
+ *                                        → 202 {"accepted":n,"rejected":[…],"dropped":{"bot":b,"repeated":r}}
+ *                                          400 with the same body (plus "error") when none was taken
+ *   ("accepted": appended to the event log; "dropped", present when non-empty: taken but not
+ *   appended. Resends from earlier requests are accepted; the aggregator counts them once.)
  *   GET  /px.gif      ?d=<JSON | base64url JSON> or ?tid=&u=&r=&n=&t=&id=&ts=
  *                                        → 200 1×1 GIF, always (rejections are only counted)
  *   GET  /tracker.js  the browser tracker (ETag, Cache-Control, gzip)
@@ -34,7 +36,7 @@ import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
 import { createEnricher, createSaltSource, openGeoReader, type GeoReader } from './enrich/index.ts';
-import { createIngest, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
+import { createIngest, type Dropped, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
 import { createLocalRateLimiter } from './rate-limit.ts';
 import { getTracker } from './tracker/build.ts';
 
@@ -177,7 +179,7 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
     setAllowOrigin(reply, out.allowOrigin);
     const r = out.rejected[0];
     if (r) return sendRejection(reply, reject(r.code, r.detail));
-    return reply.code(202).send({ accepted: out.accepted });
+    return reply.code(202).send(withDropped({ accepted: out.accepted }, out.dropped));
   });
 
   app.post('/api/batch', { bodyLimit: config.maxBodyBytes.batch }, async (req, reply) => {
@@ -191,9 +193,9 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
     const out = await ingest(items, requestFacts(req, config));
     if (!out.ok) return sendOutcomeRejection(reply, out);
     setAllowOrigin(reply, out.allowOrigin);
-    const body = { accepted: out.accepted, rejected: out.rejected, duplicates: out.duplicates };
+    const body = withDropped({ accepted: out.accepted, rejected: out.rejected }, out.dropped);
     const first = out.rejected[0];
-    if (out.accepted === 0 && first) {
+    if (out.accepted === 0 && !body.dropped && first) {
       // Nothing taken: an error status, with the same body plus the usual "error" member.
       const firstRejection = reject(first.code, first.detail);
       return reply.code(400).send({ ...errorBody(firstRejection), ...body });
@@ -233,6 +235,10 @@ async function collectorPlugin(app: FastifyInstance, ingest: Ingest, counters: I
 }
 
 // ---------------------------------------------------------------- helpers
+
+function withDropped<T extends object>(body: T, dropped: Dropped): T & { dropped?: Dropped } {
+  return Object.keys(dropped).length > 0 ? { ...body, dropped } : body;
+}
 
 type Parsed = { ok: true; value: unknown } | Rejection;
 

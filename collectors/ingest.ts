@@ -42,14 +42,25 @@ export type IngestOutcome =
   | { ok: false; rejection: Rejection; retryAfterSec?: number; allowOrigin?: string }
   | {
       ok: true;
-      /** Events taken (appended, or dropped as a bot's so it does not retry). */
+      /** Events appended to the event log. */
       accepted: number;
-      /** Repeats of an eventId already in this request, collapsed into one. */
-      duplicates: number;
+      /**
+       * Valid events taken but not appended, by reason: a known bot's (answered as taken so it
+       * does not retry), or a repeat of an eventId earlier in this request (kept once). So
+       * accepted + dropped + rejected = the events sent. A resend of an event from an earlier
+       * request is not known here: it is accepted, and the aggregator drops it (seen-ID set).
+       */
+      dropped: Dropped;
       rejected: ItemRejection[];
       bot: BotReason | null;
       allowOrigin?: string;
     };
+
+/** Only the reasons that happened are present. */
+export interface Dropped {
+  bot?: number;
+  repeated?: number;
+}
 
 export interface IngestDeps {
   eventLog: Pick<EventLog, 'append'>;
@@ -90,7 +101,7 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
         return itemRejection(index, item, r.ok ? reject('invalid_event', 'trackingId: letters, digits, - and _ (1 to 64)') : r);
       });
       for (const r of rejected) counters.add(null, `rejected:${r.code}`);
-      return { ok: true, accepted: 0, duplicates: 0, rejected, bot: null };
+      return { ok: true, accepted: 0, dropped: {}, rejected, bot: null };
     }
 
     let auth: AuthResult;
@@ -121,7 +132,7 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
     const rejected: ItemRejection[] = [];
     const valid: ValidEvent[] = [];
     const seen = new Set<string>();
-    let duplicates = 0;
+    let repeated = 0;
     items.forEach((item, index) => {
       const id = trackingIdOf(item);
       const r =
@@ -129,14 +140,15 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
           ? reject('invalid_event', `trackingId: a request carries one tracking ID ("${trackingId}", the first event's); send events of "${id}" in their own request`)
           : validateEvent(item, receivedAt, limits);
       if (!r.ok) rejected.push(itemRejection(index, item, r));
-      else if (seen.has(r.event.eventId)) duplicates++;
+      else if (seen.has(r.event.eventId)) repeated++;
       else {
         seen.add(r.event.eventId);
         valid.push(r.event);
       }
     });
     for (const r of rejected) counters.add(trackingId, `rejected:${r.code}`);
-    counters.add(trackingId, 'duplicate', duplicates);
+    counters.add(trackingId, 'duplicate', repeated);
+    const dropped: Dropped = repeated > 0 ? { repeated } : {};
 
     // A server-side sender speaks for its visitor only when it forwards the visitor's
     // details; its own UA (curl, node) says nothing about the visitor, so it is not
@@ -147,7 +159,8 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
     const bot = !server || facts.forwardedUserAgent ? detectBot(userAgent) : null;
     if (bot) {
       counters.add(trackingId, `bot:${bot}`, valid.length);
-      return { ok: true, accepted: valid.length, duplicates, rejected, bot, allowOrigin };
+      if (valid.length > 0) dropped.bot = valid.length;
+      return { ok: true, accepted: 0, dropped, rejected, bot, allowOrigin };
     }
 
     if (valid.length > 0) {
@@ -164,7 +177,7 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
       }
       counters.add(trackingId, 'accepted', valid.length);
     }
-    return { ok: true, accepted: valid.length, duplicates, rejected, bot: null, allowOrigin };
+    return { ok: true, accepted: valid.length, dropped, rejected, bot: null, allowOrigin };
   };
 }
 

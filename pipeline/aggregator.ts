@@ -29,7 +29,7 @@
 import { writeSync } from 'node:fs';
 import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type ReplayJobRegistry, type RollupStore, type Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
-import { GRANULARITY_MS, HOUR_MS } from '../core/time.ts';
+import { GRANULARITY_MS, HOUR_MS, dayOf } from '../core/time.ts';
 import { RollupState, type RollupOptions } from './rollup/index.ts';
 import { DEFAULT_RUNNER_CONFIG, startReplayRunner, type ReplayRunner } from './replay/runner.ts';
 
@@ -167,6 +167,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     stats.lastCommitAt = at;
     stats.processed += events.length;
     stats.duplicates += fresh.length - events.length;
+    if (fresh.length > events.length) await countDuplicates(fresh, events, at);
     for (const e of events) {
       if ((stats.newestEventTs[e.trackingId] ?? 0) < e.ts) stats.newestEventTs[e.trackingId] = e.ts;
     }
@@ -207,6 +208,21 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     void bumpDataVersions([]).finally(() => (retryingBumps = false));
   }, 1000);
   bumpRetry.unref();
+
+  /**
+   * Adds the duplicates just dropped to each site's ingest counters (`duplicate`, beside the
+   * collector's in-request repeats), where the admin API's trackingIds.counts reads them: only
+   * here is a resend from an earlier request known. After the commit and best effort: a crash or
+   * a registry error in between loses these counts, never the exactly-once of the rollups.
+   */
+  async function countDuplicates(fresh: readonly LogRecord[], kept: readonly EnrichedEvent[], at: number): Promise<void> {
+    const bySite = new Map<string, number>();
+    for (const r of fresh) bySite.set(r.event.trackingId, (bySite.get(r.event.trackingId) ?? 0) + 1);
+    for (const e of kept) bySite.set(e.trackingId, bySite.get(e.trackingId)! - 1);
+    for (const [site, n] of bySite) {
+      if (n > 0) await deps.registry?.addIngestCounts(site, dayOf(at), { duplicate: n }).catch((err: Error) => log(`aggregator: duplicate counts of ${site} not recorded: ${err.message}`));
+    }
+  }
 
   /** Drops events whose eventId was already counted (earlier commit) or repeats within the batch. */
   async function dropDuplicates(records: readonly LogRecord[]): Promise<EnrichedEvent[]> {

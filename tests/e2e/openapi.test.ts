@@ -52,6 +52,8 @@ test('collector responses match the document', async () => {
   assert.equal(await conforms('POST', '/api/event', { headers: json, body: JSON.stringify({ ...event(), trackingId: 'AL-NONE' }) }), 401);
   assert.equal(await conforms('POST', '/api/batch', { headers: json, body: JSON.stringify([event(), { ...event(), eventId: 'x' }]) }), 202);
   assert.equal(await conforms('POST', '/api/batch', { headers: json, body: JSON.stringify([{ ...event(), eventId: 'x' }]) }), 400);
+  const repeated = event();
+  assert.equal(await conforms('POST', '/api/batch', { headers: json, body: JSON.stringify([repeated, repeated]) }), 202); // dropped: { repeated: 1 }
   assert.equal(await conforms('GET', '/px.gif', { query: `d=${encodeURIComponent(JSON.stringify(event()))}`, headers: { referer: 'https://shop.example/' } }), 200);
   assert.equal(await conforms('GET', '/tracker.js'), 200);
   assert.equal(await conforms('GET', '/healthz'), 200);
