@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AlmanacConfig } from './config.ts';
 import type { Cache } from '../core/ports.ts';
+import { bumpDataVersion } from '../core/data-version.ts';
 import type { Aggregator, AggregatorStats } from '../pipeline/aggregator.ts';
 
 export type FromWorker =
@@ -33,7 +34,8 @@ export async function startPipelineThread(
       switch (m.type) {
         case 'ready': resolve(); break;
         case 'stats': stats = m.stats; break;
-        case 'incr': void deps.cache.incr(m.key).catch(() => {}); break;
+        // The aggregator's data-version bumps (dv:<site>), seeded here where the query cache is.
+        case 'incr': void (m.key.startsWith('dv:') ? bumpDataVersion(deps.cache, m.key.slice(3), Date.now) : deps.cache.incr(m.key)).catch(() => {}); break;
         case 'log': deps.log(m.message); break;
         case 'failed': reject(new Error(`the pipeline thread could not start: ${m.message}`)); break;
         case 'stopped': break;

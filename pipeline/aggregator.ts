@@ -29,6 +29,7 @@
 import { writeSync } from 'node:fs';
 import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type ReplayJobRegistry, type RollupStore, type Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
+import { bumpDataVersion } from '../core/data-version.ts';
 import { GRANULARITY_MS, HOUR_MS, dayOf } from '../core/time.ts';
 import { RollupState, type RollupOptions } from './rollup/index.ts';
 import { DEFAULT_RUNNER_CONFIG, startReplayRunner, type ReplayRunner } from './replay/runner.ts';
@@ -195,7 +196,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   let bumpSeq = 0;
   async function bumpDataVersions(sites: Iterable<string>): Promise<void> {
     for (const site of sites) pendingBumps.set(site, ++bumpSeq);
-    await Promise.all([...pendingBumps].map(([site, seq]) => deps.cache.incr(`dv:${site}`).then(
+    await Promise.all([...pendingBumps].map(([site, seq]) => bumpDataVersion(deps.cache, site, now).then(
       // Only a bump that started after the latest request for the site settles it.
       () => void (pendingBumps.get(site) === seq && pendingBumps.delete(site)),
       () => {},

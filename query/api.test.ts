@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { registerQueryRoutes, type QueryConfig } from './index.ts';
+import { bumpDataVersion } from '../core/data-version.ts';
 import { bucketsFromHits, fakeClock, MemoryCache, MemoryRegistry, MemoryRollupStore, seedRegistry, type Hit } from './test-support.ts';
 
 // Monday 31 March 2025, 10:00 UTC (12:00 in Berlin). Berlin switched to summer time on Sunday the 30th.
@@ -20,14 +21,14 @@ const HITS: Hit[] = [
   { ts: at('2025-03-31T09:58:00Z'), visitor: 'd', dims: { page: '/blog', source: '(none)' } },
 ];
 
-async function setup(options: { hits?: Hit[]; readDelayMs?: number; config?: QueryConfig } = {}) {
+async function setup(options: { hits?: Hit[]; readDelayMs?: number; config?: QueryConfig; newestEventTs?: () => Record<string, number> } = {}) {
   const clock = fakeClock(NOW);
   const rollups = new MemoryRollupStore({ readDelayMs: options.readDelayMs }).put(bucketsFromHits('site-a', options.hits ?? HITS));
   const cache = new MemoryCache(clock.now);
   const registry = new MemoryRegistry();
   await seedRegistry(registry);
   const app = Fastify();
-  const service = registerQueryRoutes(app, { rollups, cache, registry, now: clock.now }, options.config ?? {});
+  const service = registerQueryRoutes(app, { rollups, cache, registry, now: clock.now, newestEventTs: options.newestEventTs }, options.config ?? {});
   async function get(url: string, key: string | null = 'key-acme') {
     const r = await app.inject({ method: 'GET', url, headers: key === null ? {} : { authorization: `Bearer ${key}` } });
     return { status: r.statusCode, body: r.json(), cache: r.headers['x-almanac-cache'], headers: r.headers };
@@ -52,10 +53,17 @@ describe('aggregate', () => {
       events: { value: 0 }, conversions: { value: 0 }, revenue: { value: {} },
     });
     assert.deepEqual(r.body.meta, {
-      from: '2025-03-30T00:00:00+01:00', to: '2025-03-31T00:00:00+02:00', timezone: 'Europe/Berlin', dataVersion: 0, period: 'day',
+      from: '2025-03-30T00:00:00+01:00', to: '2025-03-31T00:00:00+02:00', timezone: 'Europe/Berlin', dataVersion: NOW, period: 'day',
       // Freshness: the newest minute bucket with data (the 09:58 hit), whatever range was asked.
       dataAsOf: '2025-03-31T09:58:00.000Z',
     });
+  });
+
+  test('issue 11: meta.dataAsOf is to the minute, also from the in-process aggregator (was ms-precise until a restart)', async () => {
+    const fromRollups = await (await setup()).get(`${AGG}?site_id=site-a&period=day&metrics=visitors`);
+    assert.equal(fromRollups.body.meta.dataAsOf, '2025-03-31T09:58:00.000Z');
+    const inProcess = await (await setup({ newestEventTs: () => ({ 'site-a': at('2025-03-31T09:58:41.123Z') }) })).get(`${AGG}?site_id=site-a&period=day&metrics=visitors`);
+    assert.equal(inProcess.body.meta.dataAsOf, '2025-03-31T09:58:00.000Z');
   });
 
   test('the same date in UTC is a different day', async () => {
@@ -164,10 +172,19 @@ describe('breakdown', () => {
     const r = await get(`${BD}?site_id=site-a&period=30d&property=visit:source&metrics=conversions,revenue`);
     assert.deepEqual(r.body.results, [
       { source: 'google', conversions: 0, revenue: {} },
-      { source: '(none)', conversions: 0, revenue: {} },
+      { source: 'Direct / None', conversions: 0, revenue: {} },
       { source: 'news', conversions: 1, revenue: { EUR: 19.99 } },
     ]);
   });
+});
+
+test('issue 11: direct traffic is "Direct / None" in the source breakdown, as in Plausible (was "(none)"); stored rows keep "(none)"', async () => {
+  const { get, rollups } = await setup();
+  const r = await get(`${BD}?site_id=site-a&period=day&property=source&metrics=visitors`);
+  assert.deepEqual(r.body.results.map((x: { source: string }) => x.source).sort(), ['Direct / None', 'google']);
+  // Other dimensions keep the neutral label: an empty UTM tag is not "direct".
+  const utm = await get(`${BD}?site_id=site-a&period=day&property=utm_source&metrics=visitors`);
+  assert.ok(utm.body.results.every((x: { utm_source: string }) => x.utm_source !== 'Direct / None'));
 });
 
 describe('realtime visitors', () => {
@@ -221,8 +238,29 @@ describe('cache', () => {
     await cache.incr('dv:site-a');
     const after = await get(CLOSED);
     assert.equal(after.cache, 'miss');
-    assert.equal(after.body.meta.dataVersion, 1);
+    assert.equal(after.body.meta.dataVersion, NOW + 1);
     assert.equal((await get(CLOSED)).cache, 'hit');
+  });
+
+  test('issue 11: the data version never goes backwards when its counter is lost (restart, eviction)', async () => {
+    const { get, cache, clock } = await setup();
+    const first = await get(CLOSED);
+    await cache.incr('dv:site-a');
+    const bumped = await get(CLOSED);
+    assert.equal(bumped.cache, 'miss');
+    // A restart of the process (embedded) or of Redis loses the counter; a shared cache may still
+    // hold answers keyed by the old versions. It restarted at 0 and served the first answer again.
+    await cache.delete('dv:site-a');
+    clock.advance(1_000);
+    const restarted = await get(CLOSED);
+    assert.equal(restarted.cache, 'miss');
+    assert.ok(restarted.body.meta.dataVersion > bumped.body.meta.dataVersion, `${restarted.body.meta.dataVersion} > ${bumped.body.meta.dataVersion}`);
+    assert.ok(bumped.body.meta.dataVersion > first.body.meta.dataVersion);
+    // A bump on a lost counter does not restart it at 1 either.
+    await cache.delete('dv:site-a');
+    clock.advance(1_000);
+    await bumpDataVersion(cache, 'site-a', clock.now);
+    assert.ok((await get(CLOSED)).body.meta.dataVersion > restarted.body.meta.dataVersion);
   });
 
   test('short TTL while the range is open, long once closed', async () => {
@@ -247,9 +285,11 @@ describe('cache', () => {
   test('concurrent identical queries are coalesced: one store read', async () => {
     const { get, rollups, cache } = await setup({ readDelayMs: 20 });
     const url = `${AGG}?site_id=site-a&period=30d&metrics=visitors,pageviews`;
+    await cache.set('dv:site-a', '7', Infinity); // an existing data version: no seeding below
+    const sets = cache.sets;
     const answers = await Promise.all(Array.from({ length: 10 }, () => get(url)));
     assert.equal(rollups.reads, 2, 'one computation: the totals read and the freshness read');
-    assert.equal(cache.sets, 1);
+    assert.equal(cache.sets - sets, 1);
     assert.ok(answers.every((a) => a.status === 200 && a.cache === 'miss'));
     assert.ok(answers.every((a) => JSON.stringify(a.body) === JSON.stringify(answers[0].body)));
   });

@@ -23,27 +23,15 @@ export interface Cached {
 }
 
 /** Bump when the shape of cached answers changes, so a deploy does not serve the old shape. */
-const FORMAT = 1;
+const FORMAT = 2; // 2: direct traffic is labelled "Direct / None" in source breakdowns
 
 export function cacheKey(normalisedQuery: unknown, dataVersion: number): string {
   const digest = createHash('sha256').update(JSON.stringify([FORMAT, normalisedQuery, dataVersion])).digest('hex');
   return `q:${digest}`;
 }
 
-export function dataVersionKey(trackingId: string): string {
-  return `dv:${trackingId}`;
-}
-
-/** The site's data version; missing is 0. Undefined when the cache cannot be read. */
-export async function readDataVersion(cache: Cache, trackingId: string): Promise<number | undefined> {
-  try {
-    const raw = await cache.get(dataVersionKey(trackingId));
-    const n = raw === undefined ? 0 : Number(raw);
-    return Number.isFinite(n) ? n : 0;
-  } catch {
-    return undefined;
-  }
-}
+// The site's data version (seeded, never going backwards) lives in core/data-version.ts.
+export { dataVersionKey, readDataVersion } from '../core/data-version.ts';
 
 export interface CacheAside {
   /** The cached value of `key`, or computes, stores for `ttlMs` and returns it. */

@@ -14,6 +14,7 @@ import { cacheKey, createCacheAside, readDataVersion, type CacheStatus } from '.
 import { change, type Metric } from './metrics.ts';
 import { parseQuery, type BreakdownQuery, type Endpoint, type StatsQuery } from './params.ts';
 import { bucketEdges, defaultInterval, previousRange, REALTIME_VISITORS_MS, resolveRange, type Range, type Resolution } from './period.ts';
+import { displayValue } from './labels.ts';
 import { newestMinuteBucket, readBreakdown, readSeries, type ReadDeps } from './read.ts';
 import { checkEmbedToken, embedTokenOf } from './embed/verify.ts';
 import { scopeEmbedParams } from './embed/scope.ts';
@@ -125,7 +126,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
     const at = now();
     const plan = planQuery(query, at, cfg);
     if ('ok' in plan) return plan;
-    const dataVersion = await readDataVersion(deps.cache, query.trackingId);
+    const dataVersion = await readDataVersion(deps.cache, query.trackingId, now);
     const compute = async () => JSON.stringify(await answer(plan, dataVersion ?? null));
     // Without a data version the key could outlive a late write: answer from the store, uncached.
     if (dataVersion === undefined) return { json: await compute(), cache: 'miss' };
@@ -153,7 +154,10 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
           readSeries(reads, plan.trackingId, [plan.range.from, plan.range.to], plan.metrics, plan.pagePrefix).then((v) => v[0]),
           plan.previous ? readSeries(reads, plan.trackingId, [plan.previous.from, plan.previous.to], plan.metrics, plan.pagePrefix).then((v) => v[0]) : undefined,
         ]);
-        const asOf = deps.newestEventTs?.()?.[plan.trackingId] ?? (await newestMinuteBucket(deps.rollups, plan.trackingId, now()));
+        const newest = deps.newestEventTs?.()?.[plan.trackingId] ?? (await newestMinuteBucket(deps.rollups, plan.trackingId, now()));
+        // To the minute on both paths (the in-process aggregator knows the event's ms, the rollups
+        // only its minute bucket), so the answer does not change precision with a restart.
+        const asOf = newest === undefined ? undefined : Math.floor(newest / MINUTE_MS) * MINUTE_MS;
         const results: Record<string, unknown> = {};
         for (const m of plan.metrics) {
           results[m] = previous ? { value: current[m], change: change(current[m]!, previous[m]!) } : { value: current[m] };
@@ -171,7 +175,7 @@ export function createQueryService(deps: QueryDeps, config: QueryConfig = {}): Q
       }
       case 'breakdown': {
         const entries = await readBreakdown(reads, plan.trackingId, plan.range.from, plan.range.to, plan.property, plan.metrics, plan.pagePrefix);
-        const results = entries.map((e) => ({ [plan.property]: e.value, ...e.metrics }));
+        const results = entries.map((e) => ({ [plan.property]: displayValue(plan.property, e.value), ...e.metrics }));
         return { results, meta: { ...meta, period: plan.period, property: plan.property } };
       }
     }
