@@ -14,6 +14,8 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 /** The value used for everything past the top-K of a bucket's dimension. */
 export const OTHER = '(other)';
+/** The stored value of an empty dimension (pipeline/rollup/labels.ts); the API may display it per dimension (query/labels.ts). */
+export const NONE = '(none)';
 
 /** Additive counters. Every field sums when buckets or rows merge. */
 export interface Counters {

@@ -2,16 +2,15 @@
  * How raw event fields become breakdown values. One label for "nothing here" keeps every
  * dimension's rows summing to the totals: an event with no UTM campaign still lands in a row.
  */
-import { OTHER } from '../../core/rollup.ts';
+import { NONE, OTHER } from '../../core/rollup.ts';
 
 /**
  * The value of an empty dimension: direct traffic (no referrer source), missing UTM fields,
- * unknown country/device/browser/os, a nameless event. The console shows it per dimension
- * (e.g. "Direct / None" for source, as Plausible does); stored data keeps one neutral label.
+ * unknown country/device/browser/os, a nameless event. Stored data keeps this one neutral label
+ * (changing it would split rollups written before and after); the stats API displays it per
+ * dimension, e.g. "Direct / None" for source as Plausible does (query/labels.ts).
  */
-export const NONE = '(none)';
-
-export { OTHER };
+export { NONE, OTHER };
 
 /** Raw field → stored value. A literal "(other)" in user input (a UTM tag) folds into OTHER. */
 export function label(raw: string): string {
