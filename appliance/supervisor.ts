@@ -111,12 +111,20 @@ async function shutdown(services: Service[], log: (m: string) => void): Promise<
   }
 }
 
+/** The URL to print: the configured public URL, unless it names port 0 (a free port was asked for). */
+export function publicUrlOf(config: Pick<AlmanacConfig, 'publicUrl'>, address: string): string {
+  return new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
+}
+
 function banner(config: Readonly<AlmanacConfig>, address: string, first: FirstStartResult): string {
+  const url = publicUrlOf(config, address);
+  // Only a process that serves the collector or the stats API has URLs for them: the archiver and
+  // aggregator workers of a supervised node listen on a free local port for /healthz only.
   const lines = [
     '',
     `Almanac is running (${config.profile} profile, roles: ${config.roles.join(', ')})`,
-    `  collector:  ${config.publicUrl}/api/event   (tracker: ${config.publicUrl}/tracker.js)`,
-    `  stats API:  ${config.publicUrl}/api/v1/stats/aggregate?site_id=<trackingId>&period=day`,
+    ...(config.roles.includes('collector') ? [`  collector:  ${url}/api/event   (tracker: ${url}/tracker.js)`] : []),
+    ...(config.roles.includes('query') ? [`  stats API:  ${url}/api/v1/stats/aggregate?site_id=<trackingId>&period=day`] : []),
     `  health:     ${address}/healthz     API contract: ${address}/api/openapi.json`,
     `  data:       ${config.dataDir}`,
   ];
