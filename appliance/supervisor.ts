@@ -6,7 +6,7 @@
  */
 import type { AlmanacConfig, Role } from './config.ts';
 import { openStorage, type Storage } from './profiles.ts';
-import { ensureFirstTenant, type FirstStartResult } from './first-start.ts';
+import { ensureFirstTenant, FIRST_ADMIN_USERNAME, recoveryHint, type FirstStartResult } from './first-start.ts';
 import { startArchiver } from '../pipeline/archiver.ts';
 import { startAggregator, type Aggregator } from '../pipeline/aggregator.ts';
 import { startMaintenance } from '../pipeline/maintenance.ts';
@@ -141,7 +141,10 @@ function banner(config: Readonly<AlmanacConfig>, address: string, first: FirstSt
       'Read today\'s numbers with:',
       `  curl -H "Authorization: Bearer $(node -p "require('${first.credentialsPath}').adminApiKey")" "${c.statsUrl}/aggregate?site_id=${c.trackingId}&period=day"`,
     );
-  } else {
+    if (!c.adminPassword) lines.push(`The console's admin user existed already; set its password with: almanac admin-users reset-password ${FIRST_ADMIN_USERNAME}`);
+  } else if (first.missing) {
+    lines.push('', recoveryHint(first, config));
+  } else if (config.roles.includes('admin')) {
     lines.push(`  credentials of the first tenant: ${first.credentialsPath}`);
   }
   return lines.join('\n') + '\n';
