@@ -16,6 +16,7 @@ import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startInProcessReport } from './scaling/in-process-report.ts';
+import { readSavedSettings, saveSettings } from './saved-settings.ts';
 import path from 'node:path';
 
 export interface RunningAppliance {
@@ -84,6 +85,12 @@ export async function startAppliance(
     // A worker of a supervised node leaves the node report to its supervisor (appliance/scaling).
     if (storage.registry.reportNode && !config.node.workerOf) {
       services.push(startInProcessReport(storage.registry as Required<Pick<typeof storage.registry, 'reportNode'>>, { nodeId: config.node.id, url: address, roles: config.roles }, config.node.reconcileIntervalMs, log));
+    }
+
+    // The CLI beside this process reads the profile and the URL from here (a supervised node's
+    // supervisor writes them for its workers; of separate role processes, the one with the traffic).
+    if (!config.node.workerOf && (has('collector') || has('query') || !readSavedSettings(config.dataDir))) {
+      saveSettings(config, publicUrlOf(config, address));
     }
 
     log(banner(config, address, firstStart));

@@ -20,6 +20,7 @@ import { snippetFor } from '../../collectors/index.ts';
 import { DEFAULT_SCALE, WORKER_ROLES } from './desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
+import { saveSettings } from '../saved-settings.ts';
 
 export interface RunningNodeSupervisor {
   nodeId: string;
@@ -61,6 +62,7 @@ export async function startNodeSupervisor(
   let firstStart: FirstStartResult;
   try {
     firstStart = await ensureFirstTenant(registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
+    saveSettings(config, config.publicUrl); // for the CLI run beside this node (appliance/saved-settings.ts)
   } catch (error) {
     await storage.close();
     throw error;
