@@ -14,7 +14,7 @@ import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
 import { buildHttpServer } from './http-server.ts';
 import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
-import { startHeartbeat } from './heartbeat.ts';
+import { newInstanceId, startHeartbeat } from './heartbeat.ts';
 import { startInProcessReport } from './scaling/in-process-report.ts';
 import { readSavedSettings, saveSettings } from './saved-settings.ts';
 import path from 'node:path';
@@ -75,10 +75,16 @@ export async function startAppliance(
       }
     }
 
-    if (storage.nodes) services.push(startHeartbeat(storage.nodes, config, log));
-
-    const http = await buildHttpServer(config, { storage, aggregator, ready, log });
+    const instanceId = newInstanceId();
+    const http = await buildHttpServer(config, { storage, aggregator, ready, log, instanceId });
     services.push(http);
+    // After the HTTP server: the heartbeat carries its ingest counters (and stops before it).
+    if (storage.nodes) {
+      services.push(startHeartbeat(storage.nodes, config, log, {
+        instanceId,
+        counters: () => ({ ingest: http.ingest() ?? undefined, aggregator: aggregator?.stats() }),
+      }));
+    }
     const address = await http.listen();
     for (const role of ['collector', 'query', 'admin'] as const) if (has(role)) ready.set(role, true);
 
