@@ -7,6 +7,7 @@ import { flagsToEnv, loadConfig, type AlmanacConfig } from './config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createApiKey, createTenant, createTrackingId, UsageError } from './tenancy.ts';
 import { openRegistryOnly } from './profiles.ts';
+import { cliEnv } from './saved-settings.ts';
 import { startAppliance } from './supervisor.ts';
 import { adminUsersCommand, ADMIN_USERS_HELP } from './admin-api/cli-commands.ts';
 import { embedCommand, EMBED_HELP, isEmbedCommand } from './embed-cli.ts';
@@ -31,6 +32,8 @@ Usage:
 ${ADMIN_USERS_HELP}
 ${EMBED_HELP}
 Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
+Commands other than start use the profile, namespace and public URL the appliance saved in
+<data-dir>/appliance.json when it started; a --profile or --namespace that disagrees is refused.
 `;
 
 export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promise<number> {
@@ -42,7 +45,9 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
       process.stdout.write(HELP);
       return 0;
     }
-    const config = loadConfig(env);
+    // Every command but start works on the storage of the appliance that runs with this data
+    // folder: its saved settings (appliance.json) fill in the profile, namespace and public URL.
+    const config = loadConfig(command === 'start' ? env : cliEnv(env));
     if (command === 'start') return await start(config, env);
     if (command === 'admin-users') return await adminUsersCommand(config, sub, args, flagEnv, env);
     // Dashboards and embedding (issue 6): appliance/embed-cli.ts.

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AlmanacConfig, Role } from './config.ts';
 import type { Storage } from './profiles.ts';
-import type { Aggregator } from '../pipeline/aggregator.ts';
+import type { Aggregator, AggregatorStats } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
 import { createCollector } from '../collectors/http.ts';
 import { createQueryService } from '../query/index.ts';
@@ -13,6 +13,7 @@ import { adminRoutes } from './admin-rest.ts';
 import { registerEmbedRoutes } from './embed-routes.ts';
 import { registerConsole } from './console-route.ts';
 import { registerAdminApi } from './admin-api/http.ts';
+import { sumAggregatorStats, sumIngest, type IngestTotals } from './process-totals.ts';
 import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
 
 /** The services each role cannot work without (names as Storage.ping() reports them). */
@@ -29,12 +30,16 @@ export interface HttpDeps {
   aggregator?: Aggregator;
   /** Role → ready, shared with the supervisor. */
   ready: Map<string, boolean>;
+  /** This process's heartbeat key (cluster): its own counters are read live, not from its heartbeat. */
+  instanceId?: string;
   log: (message: string) => void;
 }
 
 export interface HttpServer {
   id: 'http';
   app: FastifyInstance;
+  /** This process's ingest counters since start (collector role), for the heartbeat. */
+  ingest(): IngestTotals | null;
   listen(): Promise<string>;
   onShutdown(): Promise<void>;
 }
@@ -43,7 +48,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   const { storage } = deps;
   const app = Fastify({ logger: false, trustProxy: config.collector.trustProxy, bodyLimit: config.collector.maxBodyBytes });
   const stops: (() => Promise<void>)[] = [];
-  let ingestCounters: (() => unknown) | undefined;
+  let ingestCounters: (() => IngestTotals) | undefined;
 
   // Ready means: every role of this node started, and every service those roles cannot work
   // without answers. A service a role can do without (Redis: local rate limits, uncached
@@ -88,16 +93,24 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     // REST admin routes (admin API key): operational status for automation, and replays.
     const admin = adminRoutes(storage.registry, (e): e is ReplayError => e instanceof ReplayError);
     app.get('/api/admin/status', admin(async () => {
-      const [end, committed] = await Promise.all([storage.eventLog.endOffsets(), storage.eventLog.committedOffsets('almanac-aggregator')]);
+      const [end, committed, live] = await Promise.all([
+        storage.eventLog.endOffsets(),
+        storage.eventLog.committedOffsets('almanac-aggregator'),
+        storage.nodes ? storage.nodes.liveNodes().catch(() => null) : null,
+      ]);
+      // Cluster: this process live, every other live process as of its last heartbeat (≤ 5 s old);
+      // Redis unreachable: this process only. Embedded: this process is the appliance.
+      const others = (live ?? []).filter((n) => n.id !== deps.instanceId).map((n) => n.info);
       return { body: {
         profile: config.profile,
         partitions: storage.eventLog.partitions,
         aggregatorLag: end.map((e, i) => e - (committed[i] ?? 0)),
-        aggregator: deps.aggregator?.stats() ?? null,
-        /** Since this process started, per tracking ID: accepted, rejected:<code>, bot:<reason>, duplicate. */
-        ingest: ingestCounters?.() ?? null,
-        /** Cluster: the appliance nodes whose heartbeat has not expired, with their roles. */
-        nodes: storage.nodes ? await storage.nodes.liveNodes().catch(() => null) : null,
+        /** Summed over the live aggregator processes (instances: how many). */
+        aggregator: sumAggregatorStats([deps.aggregator?.stats(), ...others.map((o) => o.aggregator as AggregatorStats | undefined)]),
+        /** Since each live process started, per tracking ID: accepted, rejected:<code>, bot:<reason>, duplicate; summed over the collectors. */
+        ingest: sumIngest([ingestCounters?.(), ...others.map((o) => o.ingest as IngestTotals | undefined)]),
+        /** Cluster: the appliance processes whose heartbeat has not expired, with their roles. */
+        nodes: live ? live.map(({ id, info: { ingest: _i, aggregator: _a, ...info } }) => ({ id, info })) : null,
       } };
     }));
 
@@ -112,6 +125,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   return {
     id: 'http',
     app,
+    ingest: () => ingestCounters?.() ?? null,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();

@@ -6,7 +6,7 @@
  */
 import type { AlmanacConfig, Role } from './config.ts';
 import { openStorage, type Storage } from './profiles.ts';
-import { ensureFirstTenant, type FirstStartResult } from './first-start.ts';
+import { ensureFirstTenant, FIRST_ADMIN_USERNAME, recoveryHint, type FirstStartResult } from './first-start.ts';
 import { startArchiver } from '../pipeline/archiver.ts';
 import { startAggregator, type Aggregator } from '../pipeline/aggregator.ts';
 import { startMaintenance } from '../pipeline/maintenance.ts';
@@ -14,8 +14,9 @@ import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
 import { buildHttpServer } from './http-server.ts';
 import { startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../collectors/index.ts';
-import { startHeartbeat } from './heartbeat.ts';
+import { newInstanceId, startHeartbeat } from './heartbeat.ts';
 import { startInProcessReport } from './scaling/in-process-report.ts';
+import { readSavedSettings, saveSettings } from './saved-settings.ts';
 import path from 'node:path';
 
 export interface RunningAppliance {
@@ -74,16 +75,28 @@ export async function startAppliance(
       }
     }
 
-    if (storage.nodes) services.push(startHeartbeat(storage.nodes, config, log));
-
-    const http = await buildHttpServer(config, { storage, aggregator, ready, log });
+    const instanceId = newInstanceId();
+    const http = await buildHttpServer(config, { storage, aggregator, ready, log, instanceId });
     services.push(http);
+    // After the HTTP server: the heartbeat carries its ingest counters (and stops before it).
+    if (storage.nodes) {
+      services.push(startHeartbeat(storage.nodes, config, log, {
+        instanceId,
+        counters: () => ({ ingest: http.ingest() ?? undefined, aggregator: aggregator?.stats() }),
+      }));
+    }
     const address = await http.listen();
     for (const role of ['collector', 'query', 'admin'] as const) if (has(role)) ready.set(role, true);
 
     // A worker of a supervised node leaves the node report to its supervisor (appliance/scaling).
     if (storage.registry.reportNode && !config.node.workerOf) {
       services.push(startInProcessReport(storage.registry as Required<Pick<typeof storage.registry, 'reportNode'>>, { nodeId: config.node.id, url: address, roles: config.roles }, config.node.reconcileIntervalMs, log));
+    }
+
+    // The CLI beside this process reads the profile and the URL from here (a supervised node's
+    // supervisor writes them for its workers; of separate role processes, the one with the traffic).
+    if (!config.node.workerOf && (has('collector') || has('query') || !readSavedSettings(config.dataDir))) {
+      saveSettings(config, publicUrlOf(config, address));
     }
 
     log(banner(config, address, firstStart));
@@ -111,12 +124,20 @@ async function shutdown(services: Service[], log: (m: string) => void): Promise<
   }
 }
 
+/** The URL to print: the configured public URL, unless it names port 0 (a free port was asked for). */
+export function publicUrlOf(config: Pick<AlmanacConfig, 'publicUrl'>, address: string): string {
+  return new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
+}
+
 function banner(config: Readonly<AlmanacConfig>, address: string, first: FirstStartResult): string {
+  const url = publicUrlOf(config, address);
+  // Only a process that serves the collector or the stats API has URLs for them: the archiver and
+  // aggregator workers of a supervised node listen on a free local port for /healthz only.
   const lines = [
     '',
     `Almanac is running (${config.profile} profile, roles: ${config.roles.join(', ')})`,
-    `  collector:  ${config.publicUrl}/api/event   (tracker: ${config.publicUrl}/tracker.js)`,
-    `  stats API:  ${config.publicUrl}/api/v1/stats/aggregate?site_id=<trackingId>&period=day`,
+    ...(config.roles.includes('collector') ? [`  collector:  ${url}/api/event   (tracker: ${url}/tracker.js)`] : []),
+    ...(config.roles.includes('query') ? [`  stats API:  ${url}/api/v1/stats/aggregate?site_id=<trackingId>&period=day`] : []),
     `  health:     ${address}/healthz     API contract: ${address}/api/openapi.json`,
     `  data:       ${config.dataDir}`,
   ];
@@ -133,7 +154,10 @@ function banner(config: Readonly<AlmanacConfig>, address: string, first: FirstSt
       'Read today\'s numbers with:',
       `  curl -H "Authorization: Bearer $(node -p "require('${first.credentialsPath}').adminApiKey")" "${c.statsUrl}/aggregate?site_id=${c.trackingId}&period=day"`,
     );
-  } else {
+    if (!c.adminPassword) lines.push(`The console's admin user existed already; set its password with: almanac admin-users reset-password ${FIRST_ADMIN_USERNAME}`);
+  } else if (first.missing) {
+    lines.push('', recoveryHint(first, config));
+  } else if (config.roles.includes('admin')) {
     lines.push(`  credentials of the first tenant: ${first.credentialsPath}`);
   }
   return lines.join('\n') + '\n';

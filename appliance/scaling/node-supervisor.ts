@@ -12,15 +12,15 @@
  * Cassandra schema and the first tenant are created here, not raced by several workers.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { AlmanacConfig } from '../config.ts';
 import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports.ts';
 import { openStorage, type Storage } from '../profiles.ts';
-import { ensureFirstTenant, type FirstStartResult } from '../first-start.ts';
+import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
 import { DEFAULT_SCALE, WORKER_ROLES } from './desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
+import { saveSettings } from '../saved-settings.ts';
 
 export interface RunningNodeSupervisor {
   nodeId: string;
@@ -62,6 +62,7 @@ export async function startNodeSupervisor(
   let firstStart: FirstStartResult;
   try {
     firstStart = await ensureFirstTenant(registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
+    saveSettings(config, config.publicUrl); // for the CLI run beside this node (appliance/saved-settings.ts)
   } catch (error) {
     await storage.close();
     throw error;
@@ -197,6 +198,6 @@ function banner(config: Readonly<AlmanacConfig>, first: FirstStartResult, desire
     `  workers:    ${WORKER_ROLES.map((r) => `${r} ${desired[r]}`).join(', ')} (desired scale in the registry; reconciled every ${config.node.reconcileIntervalMs} ms)`,
     `  HTTP:       http://${config.host}:${config.port} (shared by the collector and query workers)`,
     `  data:       ${config.dataDir}`,
-    `  credentials of the first tenant: ${path.join(config.dataDir, 'credentials.json')}${first.created ? ' (created now)' : ''}`,
+    first.missing ? `\n${recoveryHint(first, config)}` : `  credentials of the first tenant: ${first.credentialsPath}${first.created ? ' (created now)' : ''}`,
   ].join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 /**
  * Measures the cluster adapters on the native stack:
- *   set -a; . .stack/env; set +a; npx tsx appliance/storage/cluster/bench.ts [kafka|cassandra]
+ *   set -a; . .stack/env; set +a; npx tsx appliance/storage/cluster/bench.ts [kafka|cassandra|redis]
  *
  * kafka:     append throughput with acks = -1 at batches of 100 events, one append in flight and
  *            16 in flight (group-committed into shared sends), compression none vs gzip.
@@ -8,7 +8,10 @@
  *            synthetic traffic (batches of 10 events of one site; 100, 500 and 5000 events of 10
  *            sites), as the aggregator does:
  *            load sessions and buckets, apply, commit the dirty part.
- * Uses its own topic and keyspace and removes them afterwards.
+ * redis:     the query cache as the cluster has it: p50/p99 of stats queries answered from Redis
+ *            (a network round trip and JSON) next to the same queries from the in-process cache,
+ *            over 30 days of hourly rollups held in memory (so the store does not blur the figures).
+ * Uses its own topic, keyspace and Redis key prefix and removes them afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
@@ -18,6 +21,9 @@ import { LOGIC_VERSION } from '../../../pipeline/logic-version.ts';
 import { openKafkaEventLog, deleteKafkaTopic } from './kafka-event-log.ts';
 import { migrate } from './cassandra-schema.ts';
 import { createCassandraRollupStore } from './cassandra-rollup-store.ts';
+import { createRedisCache, openRedis } from './redis.ts';
+import { bench as queryBench } from '../../../query/bench.ts';
+import { MemoryRollupStore } from '../../../query/test-support.ts';
 
 const which = process.argv[2] ?? 'all';
 const PAGES = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/signup', '/about', '/products/1', '/products/2', '/contact'];
@@ -132,5 +138,33 @@ async function benchCassandra(): Promise<void> {
   }
 }
 
+async function benchRedis(): Promise<void> {
+  const keyPrefix = `almanac_bench_${randomUUID().slice(0, 8)}:`;
+  const redis = await openRedis({ url: process.env.ALMANAC_REDIS_URL ?? 'redis://127.0.0.1:16379', keyPrefix });
+  try {
+    const rollups = new MemoryRollupStore();
+    const now = Date.now();
+    const inProcess = await queryBench(rollups, { seed: true, iterations: 500, now });
+    const inRedis = await queryBench(rollups, { iterations: 500, now, cache: createRedisCache(redis) });
+    for (const name of ['aggregate', 'timeseriesDaily', 'timeseriesHourly'] as const) {
+      const r = inRedis[name].cached;
+      const m = inProcess[name].cached;
+      console.log(
+        `redis query cache, ${name.padEnd(16)} hit p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms ` +
+        `(in-process p50 ${m.p50Ms.toFixed(3)} ms; uncached p50 ${inRedis[name].uncached.p50Ms.toFixed(2)} ms)`,
+      );
+    }
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.client.del(...keys);
+    } while (cursor !== '0');
+    await redis.close();
+  }
+}
+
 if (which === 'all' || which === 'kafka') await benchKafka();
 if (which === 'all' || which === 'cassandra') await benchCassandra();
+if (which === 'all' || which === 'redis') await benchRedis();
