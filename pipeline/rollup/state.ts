@@ -322,7 +322,7 @@ export class RollupState {
 
   /**
    * Everything changed since the last call, whole buckets in deterministic order; clears the
-   * dirty marks. Unchanged rows are the same objects as in earlier calls: treat them as immutable.
+   * dirty marks. Unchanged rows and visits are the same objects as in earlier calls: treat them as immutable.
    */
   takeDirty(): RollupDiff {
     const buckets = [...this.dirtyBuckets].map((b) => {
@@ -330,8 +330,10 @@ export class RollupState {
       return b.toStored(this.options.logicVersion);
     });
     buckets.sort(compareBucketKeys);
-    const sessions = [...this.dirtySessions].flatMap((k) => this.sessions.get(k)!.map((s) => ({ ...s })));
-    sessions.sort((a, b) => compareStrings(a.trackingId, b.trackingId) || compareStrings(a.visitorId, b.visitorId) || a.start - b.start);
+    // Keys sort as (trackingId, visitorId) (the NUL separator sorts first) and each visitor's
+    // visits are already by start: sort the visitors, not their visits. Visits are never changed
+    // in place (extendSession and mergeSessions make new ones), so they are handed out as they are.
+    const sessions = [...this.dirtySessions].sort(compareStrings).flatMap((k) => this.sessions.get(k)!);
     this.dirtyBuckets.clear();
     this.dirtySessions.clear();
     return { buckets, sessions };
