@@ -104,6 +104,10 @@ export interface RollupCommit {
   /** Offset of the next record to process after this commit. */
   nextOffset: number;
   buckets: StoredBucket[];
+  /**
+   * Visits kept for late events: for each visitor listed, ALL its kept visits (several per
+   * visitor possible), which replace the visitor's stored set. Visitors not listed are unchanged.
+   */
   sessions: SessionState[];
   /** Event IDs seen in this commit, for duplicate detection, with their receive time. */
   seen: { trackingId: string; eventId: string; at: number }[];
@@ -135,6 +139,7 @@ export interface RollupStore {
   /** Writes the commit all-or-nothing; rejects with PartitionFencedError if another instance claimed the partition since. */
   commit(write: RollupCommit): Promise<void>;
   getBuckets(keys: readonly BucketKey[]): Promise<StoredBucket[]>;
+  /** Every kept visit of these visitors (each visitor once, however often it is listed), per visitor by start. */
   getSessions(keys: readonly { trackingId: string; visitorId: string }[]): Promise<SessionState[]>;
   /** Which of these event IDs were already counted. */
   seenEventIds(trackingId: string, eventIds: readonly string[]): Promise<Set<string>>;
@@ -142,7 +147,7 @@ export interface RollupStore {
   readTotals(trackingId: string, granularity: Granularity, from: number, to: number): Promise<(RollupRow & { start: number })[]>;
   /** Breakdown rows of one dimension in [from, to), unmerged (one per bucket and value). */
   readBreakdown(trackingId: string, granularity: Granularity, from: number, to: number, dimension: Dimension): Promise<(BreakdownRow & { start: number })[]>;
-  /** Drops sessions that ended before `before` and seen-IDs older than `seenBefore`. */
+  /** Drops visitors whose latest visit ended before `before` (with their earlier visits) and seen-IDs older than `seenBefore`. */
   prune(before: number, seenBefore: number): Promise<void>;
   /**
    * Tenant deletion: deletes a tracking ID's buckets whose start is in [from, to) (an adapter may

@@ -31,7 +31,7 @@ import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type Lo
 import type { EnrichedEvent } from '../core/event.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
 import { GRANULARITY_MS, HOUR_MS, dayOf } from '../core/time.ts';
-import { RollupState, type RollupOptions } from './rollup/index.ts';
+import { historyFor, RollupState, type RollupOptions } from './rollup/index.ts';
 import { DEFAULT_RUNNER_CONFIG, startReplayRunner, type ReplayRunner } from './replay/runner.ts';
 
 export const AGGREGATOR_GROUP = 'almanac-aggregator';
@@ -46,7 +46,10 @@ export interface AggregatorConfig {
   replayPollMs?: number;
   /** Replays: pause between two chunks of a job (ms). Default 0, or ALMANAC_REPLAY_PAUSE_MS. */
   replayPauseMs?: number;
-  /** Replays: recomputed visits this recent replace the live ones (late events may join them). Default 72. */
+  /**
+   * The oldest event age the collector accepts (h). Visits late events may still join are kept
+   * this long (plus the timeout and 1 h), and replays' recomputed visits this recent replace the live ones. Default 72.
+   */
   maxEventAgeHours?: number;
   /**
    * TEST ONLY — a deliberately wrong logic, to test replays: events of this browser are consumed
@@ -107,7 +110,11 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   const log = deps.log ?? (() => {});
   const dropBrowser = config.testOnlyDropBrowser;
   if (dropBrowser !== undefined) log(`aggregator: TEST ONLY: events of browser '${dropBrowser}' are not counted (logic version 0)`);
-  const options: RollupOptions = { sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion };
+  const options: RollupOptions = {
+    sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion,
+    // Every visit an accepted late event can join stays in the visitor's state (issue 11).
+    historyMs: historyFor(config.maxEventAgeHours ?? 72, config.sessionTimeoutMs),
+  };
   const partitions = new Map<number, PartitionWork>();
   const stats: AggregatorStats = {
     processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, fencedCommits: 0, newestEventTs: {}, lastCommitAt: null,

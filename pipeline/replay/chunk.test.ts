@@ -109,11 +109,9 @@ test('each replayed day equals computeRollups over everything, restricted to the
       const want = reference.buckets.filter((b) => b.start >= day && b.start < day + DAY_MS);
       assert.deepEqual(r.buckets, want, `buckets of ${new Date(day).toISOString()}`);
       assert.equal(r.eventsInDay, events.filter((e) => e.ts >= day && e.ts < day + DAY_MS).length);
-      // A visitor's latest visit, when it overlaps the day, comes out of the day's recompute as it is.
-      for (const s of reference.sessions) {
-        if (s.start >= day + DAY_MS || s.end < day) continue;
-        assert.deepEqual(r.sessions.find((x) => x.visitorId === s.visitorId), s, `session of ${s.visitorId}`);
-      }
+      // Every visit that overlaps the day (several per visitor are kept) comes out of the day's recompute as it is.
+      const overlapping = reference.sessions.filter((s) => s.start < day + DAY_MS && s.end >= day);
+      assert.deepEqual(r.sessions, overlapping, `visits overlapping ${new Date(day).toISOString()}`);
     }
   }), { numRuns: 60 });
 });

@@ -245,7 +245,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       });
     }
     if (job.dryRun) return result;
-    const sessions = await sessionsToReplace(result.sessions, at);
+    const sessions = await sessionsToReplace(result.sessions, day, at);
     // Ownership can move while the chunk ran (cluster rebalance): never commit for a partition
     // another aggregator may now be writing.
     if (!host.owns(partition)) throw new NotOwned();
@@ -275,17 +275,35 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
 
   /**
    * Recomputed visits replace the live state of their visitors when late events may still join
-   * them, unless the live state already holds a later, separate visit of that visitor.
+   * them. A visitor keeps every visit a late event can join (issue 11), and a commit writes a
+   * visitor's whole set: so its live visits the day's recompute stands for (those that overlap
+   * the day, or come within the timeout of a recomputed one) give way, the others stay.
    */
-  async function sessionsToReplace(sessions: SessionState[], at: number): Promise<SessionState[]> {
+  async function sessionsToReplace(sessions: SessionState[], day: number, at: number): Promise<SessionState[]> {
     const horizon = at - config.maxEventAgeHours * HOUR_MS - T;
-    const candidates = sessions.filter((s) => s.end >= horizon);
-    if (candidates.length === 0) return [];
-    const stored = new Map((await deps.rollups.getSessions(candidates.map((s) => ({ trackingId: s.trackingId, visitorId: s.visitorId })))).map((s) => [s.visitorId, s]));
-    return candidates.filter((s) => {
-      const live = stored.get(s.visitorId);
-      return live === undefined || live.start <= s.end + T;
-    });
+    const recomputed = new Map<string, SessionState[]>();
+    for (const s of sessions) {
+      if (s.end < horizon) continue;
+      const list = recomputed.get(s.visitorId);
+      if (list) list.push(s);
+      else recomputed.set(s.visitorId, [s]);
+    }
+    if (recomputed.size === 0) return [];
+    const live = new Map<string, SessionState[]>();
+    const keys = [...recomputed.values()].map((list) => ({ trackingId: list[0].trackingId, visitorId: list[0].visitorId }));
+    for (const s of await deps.rollups.getSessions(keys)) {
+      const list = live.get(s.visitorId);
+      if (list) list.push(s);
+      else live.set(s.visitorId, [s]);
+    }
+    const end = day + DAY_MS;
+    const out: SessionState[] = [];
+    for (const [visitorId, fresh] of recomputed) {
+      const kept = (live.get(visitorId) ?? []).filter((l) =>
+        !(l.start < end && l.end >= day) && !fresh.some((r) => l.start <= r.end + T && l.end >= r.start - T));
+      out.push(...[...kept, ...fresh].sort((a, b) => a.start - b.start));
+    }
+    return out;
   }
 
   async function finish(job: ReplayJob, status: 'done' | 'failed' | 'cancelled', error?: string): Promise<void> {

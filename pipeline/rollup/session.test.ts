@@ -5,7 +5,7 @@ import type { Dimension, StoredBucket } from '../../core/rollup.ts';
 import { HOUR_MS, MINUTE_MS, type Granularity } from '../../core/time.ts';
 import { visitorCount } from './counters.ts';
 import { NONE } from './labels.ts';
-import { placeEvent, startSession, extendSession } from './session.ts';
+import { joinedVisits, startSession, extendSession } from './session.ts';
 import { computeRollups, RollupState } from './state.ts';
 import { BASE_TS, makeEvent } from './test-support.ts';
 
@@ -41,7 +41,8 @@ describe('sessionization edges', () => {
     assert.equal(totalVisits([a, makeEvent({ ts: T + MIN30 + 1 })]), 2);
     // The same boundary holds backwards (an earlier event exactly timeout before the start).
     assert.equal(totalVisits([a, makeEvent({ ts: T - MIN30 })]), 1);
-    assert.equal(placeEvent(startSession(a), T - MIN30 - 1, MIN30), 'late');
+    assert.deepEqual(joinedVisits([startSession(a)], T - MIN30 - 1, MIN30), { from: 0, to: 0 });
+    assert.deepEqual(joinedVisits([startSession(a)], T - MIN30, MIN30), { from: 0, to: 1 });
   });
 
   test('a late event before the start extends it and moves the entry page', () => {
@@ -99,22 +100,47 @@ describe('sessionization edges', () => {
     });
   });
 
-  test('a late event from long ago counts as its own visit and leaves the kept session alone', () => {
+  test('a late event from long ago is an earlier visit of its own, kept beside the latest', () => {
     const now = makeEvent({ ts: T + 90 * MINUTE_MS, path: '/now' });
     const old = makeEvent({ ts: T, path: '/old' });
     const { buckets, sessions } = computeRollups([now, old]);
-    assert.equal(sessions.length, 1);
-    assert.equal(sessions[0].entryPage, '/now');
-    assert.equal(sessions[0].start, now.ts);
+    assert.deepEqual(sessions.map((s) => s.entryPage), ['/old', '/now']);
     const hour = bucket(buckets, 'hour', T)!;
     assert.deepEqual([hour.totals.visits, hour.totals.bounces], [1, 1]);
     assert.deepEqual(rows(hour, 'entry_page'), { '/old': { visits: 1, bounces: 1, durationMs: 0, pageviews: 0 } });
   });
 
-  test('a later event past the timeout replaces the kept session', () => {
+  // Regression (issue 11): a second late event of that old visit counted as yet another visit.
+  test('late events join the earlier visit they belong to, and one that bridges two visits merges them', () => {
+    const state = new RollupState();
+    state.apply([makeEvent({ ts: T + 75 * MINUTE_MS, path: '/now' }), makeEvent({ ts: T, path: '/old' })]);
+    state.apply([makeEvent({ ts: T + 20 * MINUTE_MS, path: '/old-2' })]);
+    let diff = state.takeDirty();
+    assert.deepEqual(diff.sessions.map((s) => [s.entryPage, s.exitPage, s.pageviews]), [['/old', '/old-2', 2], ['/now', '/now', 1]]);
+    let hour = bucket(diff.buckets, 'hour', T)!;
+    assert.deepEqual([hour.totals.visits, hour.totals.bounces, hour.totals.durationMs], [1, 0, 20 * MINUTE_MS]);
+    // 28 min after the old visit's end and 27 min before the latest visit: one visit of 4 pageviews.
+    state.apply([makeEvent({ ts: T + 48 * MINUTE_MS, path: '/bridge' })]);
+    diff = state.takeDirty();
+    assert.deepEqual(diff.sessions.map((s) => [s.start, s.end, s.entryPage, s.exitPage, s.pageviews]), [[T, T + 75 * MINUTE_MS, '/old', '/now', 4]]);
+    hour = bucket(diff.buckets, 'hour', T)!;
+    assert.deepEqual([hour.totals.visits, hour.totals.bounces, hour.totals.durationMs], [1, 0, 75 * MINUTE_MS]);
+    assert.deepEqual(visitRows(hour, 'exit_page'), { '/now': [1, 0, 75 * MINUTE_MS] });
+    // The merged-away visit started in the next hour: its contribution there is retracted.
+    assert.deepEqual([bucket(diff.buckets, 'hour', T + HOUR_MS)!.totals.visits, bucket(diff.buckets, 'minute', T + 75 * MINUTE_MS)!.totals.visits], [0, 0]);
+  });
+
+  test('visits that ended more than historyMs before the latest event are forgotten', () => {
+    const { sessions } = computeRollups(
+      [makeEvent({ ts: T }), makeEvent({ ts: T + 5 * HOUR_MS }), makeEvent({ ts: T + 10 * HOUR_MS })],
+      { historyMs: 5 * HOUR_MS },
+    );
+    assert.deepEqual(sessions.map((s) => s.start), [T + 5 * HOUR_MS, T + 10 * HOUR_MS]);
+  });
+
+  test('a later event past the timeout starts a new visit; the earlier one is kept beside it', () => {
     const { sessions, buckets } = computeRollups([makeEvent({ ts: T }), makeEvent({ ts: T + 2 * HOUR_MS, path: '/next' })]);
-    assert.equal(sessions.length, 1);
-    assert.equal(sessions[0].entryPage, '/next');
+    assert.deepEqual(sessions.map((s) => s.entryPage), ['/', '/next']);
     assert.equal(buckets.filter((b) => b.granularity === 'hour').reduce((s, b) => s + b.totals.visits, 0), 2);
   });
 

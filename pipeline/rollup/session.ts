@@ -3,7 +3,8 @@
  *
  * A session is fully determined by the set of its events: start/end are the min/max ts (ties
  * broken by eventId), entry/exit pages and the session-level dimensions come from the first
- * and last events. So extending a session with its events in any order gives the same state.
+ * and last events. So extending a session with its events in any order, or merging two
+ * sessions, gives the same state as building it from the sorted events.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
 import type { Dimension, SessionState } from '../../core/rollup.ts';
@@ -15,23 +16,20 @@ export function sessionKey(trackingId: string, visitorId: string): string {
 }
 
 /**
- * Where an event goes relative to the visitor's current session:
- *  - 'join': ts within [start − timeout, end + timeout] (both ends inclusive: a gap of exactly
- *    the timeout still continues the visit);
- *  - 'new': later than end + timeout, or no current session: a new visit that replaces the kept one;
- *  - 'late': earlier than start − timeout. The event belongs to some older visit that is no
- *    longer kept, so it is counted as a visit of its own (visits, bounce, its breakdowns) and
- *    not remembered: a second late event of that same old visit counts as another visit.
- *    Rare by construction: the collector bounds client timestamps and most late events arrive
- *    within minutes, while the current session is still the one they belong to.
+ * The visits of one visitor that an event at `ts` joins: those with ts in
+ * [start − timeout, end + timeout] (both ends inclusive: a gap of exactly the timeout still
+ * continues the visit). `visits` is sorted by start with gaps of more than the timeout between
+ * them (what sessionising the visitor's events gives), so the joined ones are the run
+ * [from, to): none (a new visit goes in at `from`), one (the event extends it) or two (the
+ * event bridges them into one). Which visits exist is thereby a function of the set of events,
+ * whatever order they arrive in: an event only ever extends or merges visits, never splits one.
  */
-export type Placement = 'join' | 'new' | 'late';
-
-export function placeEvent(current: SessionState | undefined, ts: number, timeoutMs: number): Placement {
-  if (current === undefined) return 'new';
-  if (ts > current.end + timeoutMs) return 'new';
-  if (ts < current.start - timeoutMs) return 'late';
-  return 'join';
+export function joinedVisits(visits: readonly SessionState[], ts: number, timeoutMs: number): { from: number; to: number } {
+  let from = 0;
+  while (from < visits.length && visits[from].end + timeoutMs < ts) from++;
+  let to = from;
+  while (to < visits.length && visits[to].start - timeoutMs <= ts) to++;
+  return { from, to };
 }
 
 export function startSession(e: EnrichedEvent): SessionState {
@@ -85,6 +83,20 @@ export function extendSession(s: SessionState, e: EnrichedEvent): SessionState {
   if (e.type === 'pageview') next.pageviews++;
   else next.events++;
   return next;
+}
+
+/** One visit from two that an event bridged: what sessionising the union of their events gives. */
+export function mergeSessions(a: SessionState, b: SessionState): SessionState {
+  const [first, second] = before(a.start, a.firstEventId, b.start, b.firstEventId) ? [a, b] : [b, a];
+  const last = before(first.end, first.lastEventId, second.end, second.lastEventId) ? second : first;
+  return {
+    ...first,
+    end: last.end,
+    lastEventId: last.lastEventId,
+    exitPage: last.exitPage,
+    pageviews: a.pageviews + b.pageviews,
+    events: a.events + b.events,
+  };
 }
 
 export function isBounce(s: SessionState): boolean {

@@ -12,6 +12,11 @@
  *    hour/day breakdowns entry_page, exit_page and the session-level dimensions. When an event
  *    changes a session, (new − old) is applied, so any batching of the same log gives the same
  *    buckets and a late event that moves the start or the exit page retracts the old contribution.
+ *  - every visit of a visitor within `historyMs` of its latest event is kept (not only the
+ *    latest), so an event arriving out of ts order joins the visit it belongs to, or bridges two
+ *    (both retracted, the merged one added): visits, bounces, durations, entry/exit pages and the
+ *    visit dimensions come out as sessionising the visitor's sorted events would, whatever the
+ *    arrival order (issue 11; before, such an event counted as a visit of its own).
  * Event-level rows are never retracted (a sketch cannot forget a visitor): if a late event
  * becomes a session's first event and changes its source, pageviews already counted under the
  * old source stay there, while the session's visits/bounces/duration move to the new one.
@@ -23,7 +28,7 @@ import { bucketStart, GRANULARITIES, GRANULARITY_MS, type Granularity } from '..
 import { compareStrings, MemBucket } from './bucket.ts';
 import { label, toMinorUnits } from './labels.ts';
 import {
-  durationMs, EVENT_SESSION_DIMS, extendSession, isBounce, placeEvent, SESSION_ROW_DIMS,
+  durationMs, EVENT_SESSION_DIMS, extendSession, isBounce, joinedVisits, mergeSessions, SESSION_ROW_DIMS,
   sessionKey, sessionRowValues, startSession,
 } from './session.ts';
 
@@ -34,9 +39,22 @@ export interface RollupOptions {
   topK: number;
   /** Written into every bucket (replays with new logic bump it). */
   logicVersion: number;
+  /**
+   * Earlier visits of a visitor are kept while they end at most this long before the visitor's
+   * latest event, for late events to join. It must cover the oldest event the collector accepts
+   * plus the timeout (the aggregator passes maxEventAge + timeout + 1 h of clock margin): a visit
+   * dropped earlier could be joined by an accepted event, which would then count as a new visit.
+   * Default: historyFor(72 h, 30 min), the collector's default max event age.
+   */
+  historyMs?: number;
 }
 
 export const DEFAULT_ROLLUP_OPTIONS: RollupOptions = { sessionTimeoutMs: 30 * 60_000, topK: 100, logicVersion: 1 };
+
+/** historyMs for an oldest accepted event age (collector's maxEventAgeHours) and a timeout. */
+export function historyFor(maxEventAgeHours: number, sessionTimeoutMs: number): number {
+  return (maxEventAgeHours + 1) * 3_600_000 + sessionTimeoutMs;
+}
 
 export interface VisitorKey {
   trackingId: string;
@@ -46,7 +64,7 @@ export interface VisitorKey {
 export interface RollupDiff {
   /** Sorted by trackingId, granularity (minute, hour, day), start. */
   buckets: StoredBucket[];
-  /** Sorted by trackingId, visitorId. */
+  /** Every kept visit of each changed visitor (the visitor's whole set), sorted by trackingId, visitorId, start. */
   sessions: SessionState[];
 }
 
@@ -62,14 +80,18 @@ function slot(granularity: Granularity, start: number): number {
 
 export class RollupState {
   readonly options: RollupOptions;
+  private readonly historyMs: number;
   private readonly buckets = new Map<string, Map<number, MemBucket>>();
-  private readonly sessions = new Map<string, SessionState>();
+  /** Per visitor: its kept visits, sorted by start, more than the timeout apart. */
+  private readonly sessions = new Map<string, SessionState[]>();
   private readonly dirtyBuckets = new Set<MemBucket>();
   private readonly dirtySessions = new Set<string>();
 
   constructor(options: Partial<RollupOptions> = {}) {
     this.options = { ...DEFAULT_ROLLUP_OPTIONS, ...options };
     if (!(this.options.sessionTimeoutMs > 0)) throw new Error('sessionTimeoutMs must be positive');
+    this.historyMs = this.options.historyMs ?? historyFor(72, this.options.sessionTimeoutMs);
+    if (!(this.historyMs >= this.options.sessionTimeoutMs)) throw new Error('historyMs must be at least sessionTimeoutMs');
     if (!(Number.isInteger(this.options.topK) && this.options.topK >= 0)) throw new Error('topK must be a non-negative integer');
   }
 
@@ -87,12 +109,17 @@ export class RollupState {
     }
   }
 
-  /** Adds stored sessions (the one kept per visitor); visitors already in memory are skipped. */
+  /** Adds stored sessions (every kept visit of a visitor); visitors already in memory are skipped. */
   loadSessions(sessions: readonly SessionState[]): void {
+    const loaded = new Map<string, SessionState[]>();
     for (const s of sessions) {
       const key = sessionKey(s.trackingId, s.visitorId);
-      if (!this.sessions.has(key)) this.sessions.set(key, { ...s });
+      if (this.sessions.has(key)) continue;
+      const list = loaded.get(key);
+      if (list) list.push({ ...s });
+      else loaded.set(key, [{ ...s }]);
     }
+    for (const [key, list] of loaded) this.sessions.set(key, list.sort((a, b) => a.start - b.start));
   }
 
   /** Visitors of a batch whose session is not in memory: load these first. */
@@ -107,8 +134,9 @@ export class RollupState {
 
   /**
    * Buckets a batch needs that are not in memory: its events' buckets and the start buckets of
-   * its visitors' current sessions (whose contributions may be retracted). Call after loadSessions:
-   * every bucket apply() can touch is one of these, as sessions only ever start at an event's ts.
+   * the kept visits its events join (whose contributions may be retracted). Call after
+   * loadSessions: every bucket apply() can touch is one of these, as sessions only ever start at
+   * an event's ts, and a kept visit is first changed by an event that joins it as it is now.
    */
   bucketKeysFor(events: readonly EnrichedEvent[]): BucketKey[] {
     const out = new Map<string, BucketKey>();
@@ -122,8 +150,10 @@ export class RollupState {
     };
     for (const e of events) {
       want(e.trackingId, e.ts);
-      const s = this.sessions.get(sessionKey(e.trackingId, e.visitorId));
-      if (s !== undefined) want(s.trackingId, s.start);
+      const visits = this.sessions.get(sessionKey(e.trackingId, e.visitorId));
+      if (visits === undefined) continue;
+      const { from, to } = joinedVisits(visits, e.ts, this.options.sessionTimeoutMs);
+      for (let i = from; i < to; i++) want(e.trackingId, visits[i].start);
     }
     return [...out.values()].sort(compareBucketKeys);
   }
@@ -137,31 +167,48 @@ export class RollupState {
 
   private applyEvent(e: EnrichedEvent): void {
     const key = sessionKey(e.trackingId, e.visitorId);
-    const current = this.sessions.get(key);
-    let session: SessionState;
-    switch (placeEvent(current, e.ts, this.options.sessionTimeoutMs)) {
-      case 'join':
-        session = extendSession(current!, e);
-        this.keepSession(key, session);
-        this.applySessionChange(current, session);
-        break;
-      case 'new':
-        session = startSession(e);
-        this.keepSession(key, session);
-        this.applySessionChange(undefined, session);
-        break;
-      case 'late':
-        // An older visit we no longer keep: count it on its own, remember nothing (see placeEvent).
-        session = startSession(e);
-        this.applySessionChange(undefined, session);
-        break;
+    let visits = this.sessions.get(key);
+    if (visits === undefined) {
+      visits = [];
+      this.sessions.set(key, visits);
     }
+    const { from, to } = joinedVisits(visits, e.ts, this.options.sessionTimeoutMs);
+    let session: SessionState;
+    if (from === to) {
+      session = startSession(e);
+      visits.splice(from, 0, session);
+      this.applySessionChange(undefined, session);
+    } else {
+      // Joins one visit, or bridges several into one: the first is changed, the others retracted.
+      session = extendSession(visits[from], e);
+      for (let i = from + 1; i < to; i++) {
+        this.retractSession(visits[i]);
+        session = mergeSessions(session, visits[i]);
+      }
+      this.applySessionChange(visits[from], session);
+      visits.splice(from, to - from, session);
+    }
+    // Visits too old for any accepted event to join are forgotten (their contributions stay).
+    const horizon = visits[visits.length - 1].end - this.historyMs;
+    let old = 0;
+    while (visits[old].end < horizon) old++;
+    if (old > 0) visits.splice(0, old);
+    this.dirtySessions.add(key);
     this.applyEventContribution(e, session, hashValue(e.visitorId));
   }
 
-  private keepSession(key: string, s: SessionState): void {
-    this.sessions.set(key, s);
-    this.dirtySessions.add(key);
+  /** Takes a visit's contribution back out of its start buckets (it was merged into another). */
+  private retractSession(s: SessionState): void {
+    const { topK } = this.options;
+    const bounce = isBounce(s) ? 1 : 0;
+    const duration = durationMs(s);
+    const values = sessionRowValues(s);
+    for (const granularity of GRANULARITIES) {
+      const b = this.bucket(s.trackingId, granularity, bucketStart(s.start, granularity));
+      b.totals.addSession(-1, -bounce, -duration);
+      if (granularity === 'minute') continue;
+      for (let i = 0; i < SESSION_ROW_DIMS.length; i++) b.row(SESSION_ROW_DIMS[i], values[i], topK).addSession(-1, -bounce, -duration);
+    }
   }
 
   /** Applies contribution(next) − contribution(prev) to the start buckets of both. */
@@ -275,7 +322,7 @@ export class RollupState {
 
   /**
    * Everything changed since the last call, whole buckets in deterministic order; clears the
-   * dirty marks. Unchanged rows are the same objects as in earlier calls: treat them as immutable.
+   * dirty marks. Unchanged rows and visits are the same objects as in earlier calls: treat them as immutable.
    */
   takeDirty(): RollupDiff {
     const buckets = [...this.dirtyBuckets].map((b) => {
@@ -283,8 +330,10 @@ export class RollupState {
       return b.toStored(this.options.logicVersion);
     });
     buckets.sort(compareBucketKeys);
-    const sessions = [...this.dirtySessions].map((k) => ({ ...this.sessions.get(k)! }));
-    sessions.sort((a, b) => compareStrings(a.trackingId, b.trackingId) || compareStrings(a.visitorId, b.visitorId));
+    // Keys sort as (trackingId, visitorId) (the NUL separator sorts first) and each visitor's
+    // visits are already by start: sort the visitors, not their visits. Visits are never changed
+    // in place (extendSession and mergeSessions make new ones), so they are handed out as they are.
+    const sessions = [...this.dirtySessions].sort(compareStrings).flatMap((k) => this.sessions.get(k)!);
     this.dirtyBuckets.clear();
     this.dirtySessions.clear();
     return { buckets, sessions };
@@ -308,11 +357,11 @@ export class RollupState {
     return n;
   }
 
-  /** Drops clean sessions whose last event is before `ts`. Returns the count. */
+  /** Drops the clean visitors whose latest event is before `ts` (with all their visits). Returns the count of visitors. */
   evictSessionsEndedBefore(ts: number): number {
     let n = 0;
-    for (const [key, s] of this.sessions) {
-      if (s.end < ts && !this.dirtySessions.has(key)) {
+    for (const [key, visits] of this.sessions) {
+      if (visits[visits.length - 1].end < ts && !this.dirtySessions.has(key)) {
         this.sessions.delete(key);
         n++;
       }
@@ -335,7 +384,7 @@ export class RollupState {
     return this.bucketKeysFor(events);
   }
 
-  /** What is held in memory (for the aggregator's eviction policy and metrics). */
+  /** What is held in memory (for the aggregator's eviction policy and metrics); sessions and dirtySessions count visitors. */
   size(): { buckets: number; sessions: number; dirtyBuckets: number; dirtySessions: number } {
     let buckets = 0;
     for (const site of this.buckets.values()) buckets += site.size;

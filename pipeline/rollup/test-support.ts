@@ -140,10 +140,13 @@ export function splitAt<T>(items: readonly T[], points: readonly number[]): T[][
   return out;
 }
 
-/** The rollup store as the aggregator sees it, storing deep copies (like a real serialisation). */
+/**
+ * The rollup store as the aggregator sees it, storing deep copies (like a real serialisation).
+ * Sessions are kept per visitor: a write replaces the whole set of each visitor it lists.
+ */
 export class MemoryStore {
   private readonly buckets = new Map<string, StoredBucket>();
-  private readonly sessions = new Map<string, SessionState>();
+  private readonly sessions = new Map<string, SessionState[]>();
 
   getBuckets(keys: readonly BucketKey[]): StoredBucket[] {
     return keys.flatMap((k) => {
@@ -153,21 +156,25 @@ export class MemoryStore {
   }
 
   getSessions(keys: readonly VisitorKey[]): SessionState[] {
-    return keys.flatMap((k) => {
-      const s = this.sessions.get(`${k.trackingId}\u0000${k.visitorId}`);
-      return s === undefined ? [] : [structuredClone(s)];
-    });
+    const ids = new Set(keys.map((k) => `${k.trackingId}\u0000${k.visitorId}`));
+    return [...ids].flatMap((id) => structuredClone(this.sessions.get(id) ?? []));
   }
 
   write(diff: RollupDiff): void {
     for (const b of diff.buckets) this.buckets.set(bucketId(b), structuredClone(b));
-    for (const s of diff.sessions) this.sessions.set(`${s.trackingId}\u0000${s.visitorId}`, structuredClone(s));
+    const written = new Set<string>();
+    for (const s of diff.sessions) {
+      const id = `${s.trackingId}\u0000${s.visitorId}`;
+      if (!written.has(id)) this.sessions.set(id, []);
+      written.add(id);
+      this.sessions.get(id)!.push(structuredClone(s));
+    }
   }
 
   all(): RollupDiff {
     const buckets = [...this.buckets.values()].sort(compareBucketKeys);
-    const sessions = [...this.sessions.values()].sort((a, b) =>
-      a.trackingId < b.trackingId ? -1 : a.trackingId > b.trackingId ? 1 : a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : 0,
+    const sessions = [...this.sessions.values()].flat().sort((a, b) =>
+      a.trackingId < b.trackingId ? -1 : a.trackingId > b.trackingId ? 1 : a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : a.start - b.start,
     );
     return { buckets, sessions };
   }
@@ -175,4 +182,51 @@ export class MemoryStore {
 
 function bucketId(k: BucketKey): string {
   return `${k.trackingId}\u0000${k.granularity}\u0000${k.start}`;
+}
+
+/**
+ * A few visitors' events with timestamps scattered over a day (clusters that make visits, and
+ * lone events between them), each with an arrival rank: `arrived` is the order they reach the
+ * log (offline queues, retries, backfills), `sorted` the (ts, eventId) order of the archive.
+ */
+export function scatteredArrivals(shape: StreamShape = SMALL_SHAPE): fc.Arbitrary<{ sorted: EnrichedEvent[]; arrived: EnrichedEvent[] }> {
+  const day = 24 * HOUR_MS;
+  const ts = fc.oneof(
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: day }) },
+    // Around a few fixed moments (two of them straddle midnight and an hour boundary): visits of several events.
+    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(0, 3 * HOUR_MS + 50 * MINUTE_MS, 12 * HOUR_MS, 20 * HOUR_MS - 10 * MINUTE_MS), fc.integer({ min: 0, max: 50 * MINUTE_MS })).map(([a, b]) => a + b) },
+  );
+  return fc
+    .array(fc.tuple(rawEvent({ ...shape, visitors: Math.min(shape.visitors, 3) }), ts, fc.nat()), { maxLength: shape.maxEvents, size: 'max' })
+    .map((raws) => {
+      // 20:00 the day before: the day boundary falls 4 h into the spread.
+      const from = BASE_TS - 2 * HOUR_MS;
+      const events = raws.map(([r, at, rank], i) => ({
+        rank,
+        event: makeEvent({
+          eventId: `${String(r.idRand).padStart(3, '0')}-${i}`,
+          trackingId: shape.sites[r.site],
+          visitorId: `visitor-${r.visitor}`,
+          type: r.custom ? 'event' : 'pageview',
+          name: r.custom ? r.name : '',
+          path: r.path,
+          url: `https://example.com${r.path}`,
+          source: r.source,
+          referrer: r.source === '' ? '' : `https://${r.source}/`,
+          revenue: r.custom && r.revenue !== null ? { amount: r.revenue.cents / 100, currency: r.revenue.currency } : null,
+          ts: from + at,
+          receivedAt: from + day,
+          utmSource: r.utmSource,
+          utmMedium: r.utmMedium,
+          utmCampaign: r.utmCampaign,
+          country: r.country,
+          device: r.device,
+          browser: r.browser,
+          os: r.os,
+        }),
+      }));
+      const arrived = [...events].sort((a, b) => a.rank - b.rank).map((x) => x.event);
+      const sorted = events.map((x) => x.event).sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+      return { sorted, arrived };
+    });
 }

@@ -213,17 +213,40 @@ export function rollupStoreContract(name: string, make: () => Promise<Harness<Ro
       assert.deepEqual([...got].sort((x, y) => (x.visitorId < y.visitorId ? -1 : 1)), [a2, b]);
     });
 
+    // Issue 11: every visit a late event can still join is kept, not only the latest.
+    test('a visitor keeps several visits: a commit replaces its whole set, reads give each visitor once, by start', async () => {
+      const site = unique('visits');
+      const partition = freshPartition();
+      const v1 = { ...session(site, 'multi', H0, H0 + 60_000), entryPage: '/first', source: '', utmCampaign: 'with "quotes" and ünïcode' };
+      const v2 = { ...session(site, 'multi', H0 + 2 * HOUR_MS, H0 + 2 * HOUR_MS + 5_000), firstEventId: 'b-first' };
+      const v3 = { ...session(site, 'multi', H0 + 5 * HOUR_MS, H0 + 5 * HOUR_MS), pageviews: 1, events: 0 };
+      const other = session(site, 'single', H0, H0 + 1_000);
+      // Out of start order on purpose: the store orders a visitor's visits itself.
+      await store.commit({ partition, nextOffset: 1, buckets: [], sessions: [v3, v1, other, v2], seen: [] });
+      const keys = [{ trackingId: site, visitorId: 'multi' }, { trackingId: site, visitorId: 'multi' }, { trackingId: site, visitorId: 'single' }];
+      const byVisitorThenStart = (x: SessionState, y: SessionState) => (x.visitorId < y.visitorId ? -1 : x.visitorId > y.visitorId ? 1 : x.start - y.start);
+      assert.deepEqual((await store.getSessions(keys)).sort(byVisitorThenStart), [v1, v2, v3, other]);
+      // A late event bridged v1 and v2: the visitor's set shrinks to two, and 'single' is untouched.
+      const merged = { ...v1, end: v2.end, lastEventId: v2.lastEventId, pageviews: v1.pageviews + v2.pageviews };
+      await store.commit({ partition, nextOffset: 2, buckets: [], sessions: [merged, v3], seen: [] });
+      assert.deepEqual((await store.getSessions(keys)).sort(byVisitorThenStart), [merged, v3, other]);
+      // Down to the latest alone (the earlier ones were forgotten).
+      await store.commit({ partition, nextOffset: 3, buckets: [], sessions: [v3], seen: [] });
+      assert.deepEqual(await store.getSessions(keys.slice(0, 1)), [v3]);
+    });
+
     test('prune drops sessions that ended before `before` and seen IDs older than `seenBefore`', async () => {
       const site = unique('prune');
       // Far in the past, so this prune does not touch other tests' data.
       const T = Date.UTC(2001, 0, 1);
       await store.commit({
         partition: freshPartition(), nextOffset: 1, buckets: [],
-        sessions: [session(site, 'old', T - 5000, T - 1000), session(site, 'live', T - 5000, T + 1000)],
+        // 'live' has an earlier visit that ended before T: it goes with the visitor only when its latest does.
+        sessions: [session(site, 'old', T - 5000, T - 1000), session(site, 'live', T - 9000, T - 8000), session(site, 'live', T - 5000, T + 1000)],
         seen: [{ trackingId: site, eventId: 'old', at: T - 1 }, { trackingId: site, eventId: 'new', at: T }],
       });
       await store.prune(T, T);
-      assert.deepEqual((await store.getSessions([{ trackingId: site, visitorId: 'old' }, { trackingId: site, visitorId: 'live' }])).map((s) => s.visitorId), ['live']);
+      assert.deepEqual((await store.getSessions([{ trackingId: site, visitorId: 'old' }, { trackingId: site, visitorId: 'live' }])).map((s) => [s.visitorId, s.start]), [['live', T - 9000], ['live', T - 5000]]);
       assert.deepEqual(await store.seenEventIds(site, ['old', 'new']), new Set(['new']));
     });
   });

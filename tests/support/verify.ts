@@ -58,7 +58,8 @@ export async function verifyAgainstArchive(
   assert.deepEqual(new Set(stored.map((b) => b.logicVersion)), new Set([LOGIC_VERSION]));
 
   const sessions = await storage.rollups.getSessions(ref.sessions.map((s) => ({ trackingId, visitorId: s.visitorId })));
-  const byId = (a: { visitorId: string }, b: { visitorId: string }) => (a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : 0);
+  // Several visits per visitor (every one a late event can still join): by visitor, then start.
+  const byId = (a: { visitorId: string; start: number }, b: { visitorId: string; start: number }) => (a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : a.start - b.start);
   assert.deepEqual([...sessions].sort(byId), [...ref.sessions].sort(byId), `${trackingId}: the live visits differ from the reference's`);
 
   const days = ref.buckets.filter((b) => b.granularity === 'day');

@@ -49,6 +49,7 @@ import { PartitionFencedError, type RollupCommit, type RollupStore } from '../..
 import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type SessionState, type StoredBucket } from '../../../core/rollup.ts';
 import { DAY_MS, HOUR_MS, dayOf, type Granularity } from '../../../core/time.ts';
 import { decodeBreakdownRows, encodeBreakdownRows } from './rollup-codec.ts';
+import { decodeEarlier, distinctVisitors, encodeEarlier, visitorRecords, type VisitorRecord } from '../visit-history.ts';
 
 export interface CassandraRollupStoreOptions {
   keyspace: string;
@@ -91,7 +92,7 @@ const SERIAL_READ = { prepare: true, consistency: cassandra.types.consistencies.
 
 const COUNTER_COLUMNS = 'pageviews, events, visits, bounces, duration_ms, conversions, revenue, visitors';
 const SESSION_COLUMNS = `tracking_id, visitor_id, start_ts, end_ts, first_event_id, last_event_id, entry_page, exit_page,
-  pageviews, events, source, utm_source, utm_medium, utm_campaign, country, device, browser, os`;
+  pageviews, events, source, utm_source, utm_medium, utm_campaign, country, device, browser, os, earlier`;
 
 export function createCassandraRollupStore(client: cassandra.Client, options: CassandraRollupStoreOptions): CassandraRollupStore {
   const ks = options.keyspace;
@@ -105,7 +106,7 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
     insertTotals: `INSERT INTO ${ks}.rollup_totals (tracking_id, granularity, period, bucket_start, logic_version, has_breakdowns, ${COUNTER_COLUMNS})
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     insertBreakdown: `INSERT INTO ${ks}.rollup_breakdowns (tracking_id, granularity, period, dimension, bucket_start, rows) VALUES (?, ?, ?, ?, ?, ?)`,
-    insertSession: `INSERT INTO ${ks}.sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertSession: `INSERT INTO ${ks}.sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     insertSeen: `INSERT INTO ${ks}.seen_events (tracking_id, event_id, at) VALUES (?, ?, ?) USING TTL ?`,
     insertExpiry: `INSERT INTO ${ks}.expiry_index (kind, hour, partition, write_ts, items) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
     insertExpiryHour: `INSERT INTO ${ks}.expiry_hours (kind, hour) VALUES (?, ?)`,
@@ -279,12 +280,14 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
         out.push({ query: Q.insertBreakdown, params: [b.trackingId, b.granularity, period, dimension, b.start, encodeBreakdownRows(rows)], key: `b\u0000${key}` });
       }
     }
-    for (const s of w.sessions) out.push({ query: Q.insertSession, params: sessionParams(s) });
+    // One row per visitor (its whole set of visits): see visit-history.ts.
+    const visitors = visitorRecords(w.sessions);
+    for (const v of visitors) out.push({ query: Q.insertSession, params: sessionParams(v) });
     for (const s of w.seen) out.push({ query: Q.insertSeen, params: [s.trackingId, s.eventId, s.at, seenTtl] });
 
     // Expiry index: one row per kind, hour and commit.
     const seenByHour = groupBy(w.seen, (s) => hourOf(s.at), (s) => [s.trackingId, s.eventId, s.at]);
-    const sessionsByHour = groupBy(w.sessions, (s) => hourOf(s.end), (s) => [s.trackingId, s.visitorId]);
+    const sessionsByHour = groupBy(visitors.map((v) => v.latest), (s) => hourOf(s.end), (s) => [s.trackingId, s.visitorId]);
     for (const [kind, groups, ttl] of [['seen', seenByHour, seenTtl + 3600], ['session', sessionsByHour, 0]] as const) {
       for (const [hour, entries] of groups) {
         // TTL 0 is "no TTL".
@@ -368,8 +371,10 @@ export function createCassandraRollupStore(client: cassandra.Client, options: Ca
 
     async getSessions(keys) {
       assertOpen();
-      const found = await mapLimit(keys, concurrency, async (k) => (await client.execute(Q.selectSession, [k.trackingId, k.visitorId])).first());
-      return found.filter((r): r is Row => r !== null && r !== undefined).map(sessionState);
+      const found = await mapLimit(distinctVisitors(keys), concurrency, async (k) => (await client.execute(Q.selectSession, [k.trackingId, k.visitorId])).first());
+      return found
+        .filter((r): r is Row => r !== null && r !== undefined)
+        .flatMap((r) => [...decodeEarlier(r.earlier as string | null, r.tracking_id as string, r.visitor_id as string), sessionState(r)]);
     },
 
     async seenEventIds(trackingId, eventIds) {
@@ -541,10 +546,11 @@ function rollupRow(r: Row): RollupRow {
   };
 }
 
-function sessionParams(s: SessionState): unknown[] {
+function sessionParams({ latest: s, earlier }: VisitorRecord): unknown[] {
   return [
     s.trackingId, s.visitorId, s.start, s.end, s.firstEventId, s.lastEventId, s.entryPage, s.exitPage,
     s.pageviews, s.events, s.source, s.utmSource, s.utmMedium, s.utmCampaign, s.country, s.device, s.browser, s.os,
+    encodeEarlier(earlier),
   ];
 }
 

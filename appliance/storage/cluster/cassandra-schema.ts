@@ -21,7 +21,8 @@
  *   up in the hot partition of the current day, and a bucket is 13 statements in a commit instead
  *   of up to 1 + 12 × (K + 1). Reading one dimension over a range is one slice per period.
  * - sessions ((tracking_id, visitor_id)), seen_events ((tracking_id, event_id)): point reads by
- *   key. seen_events rows carry a TTL of the dedup window.
+ *   key. seen_events rows carry a TTL of the dedup window. A sessions row is one visitor: its
+ *   latest visit in columns, the earlier ones late events may join in `earlier` (JSON).
  * - checkpoints ((partition)): next offset per log partition, the write timestamp of the last
  *   commit (commits of a partition use increasing timestamps, see the store), and the marker
  *   of a commit that is decided but maybe not yet applied (pending_ts, pending_chunks), and the
@@ -92,6 +93,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'partition owner epochs (fencing of aggregator commits)',
     statements: [`ALTER TABLE {ks}.checkpoints ADD owner_epoch bigint`],
+  },
+  {
+    // Issue 11: every visit a late event can still join, not only the latest (appliance/storage/visit-history.ts).
+    version: 3,
+    name: 'earlier visits of each visitor',
+    statements: [`ALTER TABLE {ks}.sessions ADD earlier text`],
   },
 ];
 

@@ -7,6 +7,7 @@ import type { BreakdownRow, BucketKey, Dimension, RollupRow, SessionState, Store
 import type { Granularity } from '../../../core/time.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
+import { decodeEarlier, distinctVisitors, encodeEarlier, visitorRecords, type VisitorRecord } from '../visit-history.ts';
 
 interface CounterColumns {
   pageviews: number;
@@ -48,6 +49,8 @@ interface SessionRow {
   device: string;
   browser: string;
   os: string;
+  /** The visitor's earlier visits (visit-history.ts). */
+  earlier: string;
 }
 
 /** SQLite allows 32766 bound parameters; stay far below it and keep statements cacheable. */
@@ -88,15 +91,16 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
   );
   const upsertSession = db.prepare(
     `INSERT INTO rollup_sessions (tracking_id, visitor_id, start_ts, end_ts, first_event_id, last_event_id, entry_page, exit_page,
-       pageviews, events, source, utm_source, utm_medium, utm_campaign, country, device, browser, os)
+       pageviews, events, source, utm_source, utm_medium, utm_campaign, country, device, browser, os, earlier)
      VALUES (@tracking_id, @visitor_id, @start_ts, @end_ts, @first_event_id, @last_event_id, @entry_page, @exit_page,
-       @pageviews, @events, @source, @utm_source, @utm_medium, @utm_campaign, @country, @device, @browser, @os)
+       @pageviews, @events, @source, @utm_source, @utm_medium, @utm_campaign, @country, @device, @browser, @os, @earlier)
      ON CONFLICT (tracking_id, visitor_id) DO UPDATE SET
        start_ts = excluded.start_ts, end_ts = excluded.end_ts, first_event_id = excluded.first_event_id,
        last_event_id = excluded.last_event_id, entry_page = excluded.entry_page, exit_page = excluded.exit_page,
        pageviews = excluded.pageviews, events = excluded.events, source = excluded.source,
        utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
-       country = excluded.country, device = excluded.device, browser = excluded.browser, os = excluded.os`,
+       country = excluded.country, device = excluded.device, browser = excluded.browser, os = excluded.os,
+       earlier = excluded.earlier`,
   );
   const insertSeen = db.prepare('INSERT OR IGNORE INTO rollup_seen (tracking_id, event_id, at) VALUES (?, ?, ?)');
   const selectBucket = db.prepare<[string, string, number], TotalsRow>(
@@ -151,7 +155,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
         insertBreakdown.run({ tracking_id: b.trackingId, granularity: b.granularity, bucket_start: b.start, dimension: r.dimension, value: r.value, ...counterColumns(r) });
       }
     }
-    for (const s of w.sessions) upsertSession.run(sessionColumns(s));
+    for (const v of visitorRecords(w.sessions)) upsertSession.run(sessionColumns(v));
     for (const s of w.seen) insertSeen.run(s.trackingId, s.eventId, s.at);
     upsertCheckpoint.run(w.partition, w.nextOffset, Date.now());
   });
@@ -205,9 +209,9 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
     async getSessions(keys) {
       assertOpen();
       const out: SessionState[] = [];
-      for (const k of keys) {
+      for (const k of distinctVisitors(keys)) {
         const row = selectSession.get(k.trackingId, k.visitorId);
-        if (row) out.push(sessionState(row));
+        if (row) out.push(...decodeEarlier(row.earlier, row.tracking_id, row.visitor_id), sessionState(row));
       }
       return out;
     },
@@ -323,8 +327,9 @@ function breakdownRow(r: BreakdownColumns): BreakdownRow {
   return { ...rollupRow(r), dimension: r.dimension, value: r.value };
 }
 
-function sessionColumns(s: SessionState): SessionRow {
+function sessionColumns({ latest: s, earlier }: VisitorRecord): SessionRow {
   return {
+    earlier: encodeEarlier(earlier),
     tracking_id: s.trackingId,
     visitor_id: s.visitorId,
     start_ts: s.start,

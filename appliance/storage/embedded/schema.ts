@@ -264,4 +264,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Owned by the visits work (issue 11): every visit a late event can still join, not only the latest.
+    version: 6,
+    description: 'earlier visits of each visitor',
+    up(db) {
+      // JSON (appliance/storage/visit-history.ts); the row's columns stay the latest visit.
+      db.exec(`ALTER TABLE rollup_sessions ADD COLUMN earlier TEXT NOT NULL DEFAULT '[]';`);
+    },
+  },
 ];
