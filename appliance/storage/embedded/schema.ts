@@ -264,4 +264,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Issue 11: the daily salts of visitor IDs, durable so a restart keeps the day's visitors.
+    version: 6,
+    description: 'daily salts',
+    up(db) {
+      db.exec(`
+        -- ---------------------------------------------------------------- daily salts (registry)
+        -- One row per UTC day (ms at 00:00), created once (INSERT OR IGNORE), deleted by the
+        -- maintenance once the day began 48 h ago.
+        CREATE TABLE daily_salts (
+          day        INTEGER PRIMARY KEY,
+          salt       TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
