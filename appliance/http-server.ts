@@ -69,7 +69,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
 
   if (config.roles.includes('collector')) {
     const collector = createCollector(
-      { eventLog: storage.eventLog, registry: storage.registry, cache: storage.cache, rateLimiter: storage.rateLimiter, log: deps.log },
+      { eventLog: storage.eventLog, registry: storage.registry, rateLimiter: storage.rateLimiter, log: deps.log },
       { ...config.collector },
     );
     await collector.register(app);

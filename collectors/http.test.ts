@@ -10,7 +10,6 @@ import {
   aTenant,
   aTrackingId,
   anEvent,
-  createFakeCache,
   createFakeEventLog,
   createFakeRegistry,
   manualClock,
@@ -30,15 +29,14 @@ async function setup(opts: { config?: CollectorConfigInput; tenant?: Parameters<
   const clock = manualClock();
   const registry = createFakeRegistry([aTenant(opts.tenant)], opts.trackingIds ?? [aTrackingId(), aTrackingId({ id: 'site_2' })]);
   const eventLog = createFakeEventLog();
-  const cache = createFakeCache(clock.now);
   const app = Fastify();
   apps.push(app);
-  const collector: Collector = createCollector({ eventLog, registry, cache, geo: GEO, now: clock.now }, { counterFlushMs: 3_600_000, ...opts.config });
+  const collector: Collector = createCollector({ eventLog, registry, geo: GEO, now: clock.now }, { counterFlushMs: 3_600_000, ...opts.config });
   collector.register(app);
   await app.ready();
   const post = (url: string, payload: unknown, headers: Record<string, string> = BROWSER) =>
     app.inject({ method: 'POST', url, headers, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) } as InjectOptions);
-  return { app, clock, registry, eventLog, cache, collector, post };
+  return { app, clock, registry, eventLog, collector, post };
 }
 
 describe('POST /api/event', () => {
@@ -131,15 +129,56 @@ describe('POST /api/event', () => {
     assert.equal(collector.counters.snapshot().site_1!['rejected:unavailable'], 1);
   });
 
-  test('503 when the registry or the salt cache is down', async () => {
+  test('503 with Retry-After when the registry or its daily salt is unreachable; no salt is made up', async () => {
     const s = await setup();
     s.registry.failLookups = true;
     assert.equal((await s.post('/api/event', anEvent())).statusCode, 503);
     s.registry.failLookups = false;
-    s.cache.fail = true;
+    s.registry.failSalts = true;
     const res = await s.post('/api/event', anEvent());
     assert.equal(res.statusCode, 503);
+    assert.equal(res.json().error.code, 'unavailable');
+    assert.equal(res.headers['retry-after'], '5');
     assert.equal(s.eventLog.appended.length, 0);
+    assert.deepEqual(s.collector.salts.heldDays(), [], 'nothing memoised');
+    s.registry.failSalts = false;
+    assert.equal((await s.post('/api/event', anEvent())).statusCode, 202);
+  });
+});
+
+describe('visitor IDs across restarts and days (issue 11)', () => {
+  const send = async (collectorOn: { post: Awaited<ReturnType<typeof setup>>['post'] }) => {
+    const res = await collectorOn.post('/api/event', anEvent(), { ...BROWSER, 'x-forwarded-for': '203.0.113.9' });
+    assert.equal(res.statusCode, 202);
+  };
+
+  test('a second collector (a restarted or another process) on the same registry gives the same visitor ID', async () => {
+    const first = await setup({ config: { trustProxy: true } });
+    await send(first);
+    const app = Fastify();
+    apps.push(app);
+    const second = createCollector({ eventLog: first.eventLog, registry: first.registry, geo: null, now: first.clock.now }, { trustProxy: true, counterFlushMs: 3_600_000 });
+    second.register(app);
+    await app.ready();
+    const res = await app.inject({ method: 'POST', url: '/api/event', headers: { ...BROWSER, 'x-forwarded-for': '203.0.113.9' }, payload: JSON.stringify(anEvent()) });
+    assert.equal(res.statusCode, 202);
+    const [a, b] = first.eventLog.appended;
+    assert.equal(b!.visitorId, a!.visitorId);
+  });
+
+  test('across a UTC midnight the same IP + user agent is a new visitor, as documented; one registry read per day', async () => {
+    const s = await setup({ config: { trustProxy: true } });
+    s.clock.set(Date.UTC(2026, 5, 15, 23, 58));
+    await send(s);
+    s.clock.set(Date.UTC(2026, 5, 15, 23, 59, 59, 999));
+    await send(s);
+    s.clock.set(Date.UTC(2026, 5, 16, 0, 0, 0, 0));
+    await send(s);
+    const [a, b, c] = s.eventLog.appended.map((e) => e.visitorId);
+    assert.equal(b, a, 'same day, same visitor');
+    assert.notEqual(c, a, 'next UTC day, new visitor');
+    assert.equal(new Set([a, b, c]).size, 2, 'two visitors');
+    assert.equal(s.registry.saltCalls, 2, 'the registry is read once per day, not per event');
   });
 });
 
@@ -403,7 +442,7 @@ describe('lifecycle', () => {
     const app = Fastify();
     apps.push(app);
     const eventLog = createFakeEventLog();
-    createCollector({ eventLog, registry: createFakeRegistry(), cache: createFakeCache() }, { trustProxy: true }).register(app);
+    createCollector({ eventLog, registry: createFakeRegistry() }, { trustProxy: true }).register(app);
     await app.inject({ method: 'POST', url: '/api/event', headers: { ...BROWSER, 'x-forwarded-for': '8.8.8.8' }, payload: JSON.stringify(anEvent()) });
     assert.equal(eventLog.appended[0]!.country, 'US');
   });
@@ -414,7 +453,7 @@ describe('lifecycle', () => {
     const lines: string[] = [];
     const eventLog = createFakeEventLog();
     eventLog.fail = true;
-    createCollector({ eventLog, registry: createFakeRegistry(), cache: createFakeCache(), geo: null, log: (m) => lines.push(m) }).register(app);
+    createCollector({ eventLog, registry: createFakeRegistry(), geo: null, log: (m) => lines.push(m) }).register(app);
     await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
     assert.deepEqual(lines, ['collector: answered 503, event log append failed: log down']);
   });
@@ -422,7 +461,7 @@ describe('lifecycle', () => {
   test('registerCollectorRoutes: counters are flushed to the registry when the app closes', async () => {
     const registry = createFakeRegistry();
     const app = Fastify();
-    const c = registerCollectorRoutes(app, { eventLog: createFakeEventLog(), registry, cache: createFakeCache(), geo: null }, { counterFlushMs: 3_600_000 });
+    const c = registerCollectorRoutes(app, { eventLog: createFakeEventLog(), registry, geo: null }, { counterFlushMs: 3_600_000 });
     const res = await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
     assert.equal(res.statusCode, 202);
     await app.close();
@@ -433,7 +472,7 @@ describe('lifecycle', () => {
   test("the collector's body parsing does not leak into the host app", async () => {
     const app = Fastify();
     apps.push(app);
-    createCollector({ eventLog: createFakeEventLog(), registry: createFakeRegistry(), cache: createFakeCache(), geo: null }).register(app);
+    createCollector({ eventLog: createFakeEventLog(), registry: createFakeRegistry(), geo: null }).register(app);
     app.post('/other', async (req) => ({ body: req.body }));
     const res = await app.inject({ method: 'POST', url: '/other', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
     assert.deepEqual(res.json(), { body: { a: 1 } });

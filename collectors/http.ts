@@ -31,11 +31,11 @@ import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, reject, type Rejection } from '../core/errors.ts';
 import { LIMITS } from '../core/event.ts';
-import type { Cache, EventLog, RateLimiter, Registry } from '../core/ports.ts';
+import type { EventLog, RateLimiter, Registry } from '../core/ports.ts';
 import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
-import { createEnricher, createSaltSource, openGeoReader, type GeoReader } from './enrich/index.ts';
+import { createEnricher, createSaltSource, openGeoReader, type GeoReader, type SaltSource } from './enrich/index.ts';
 import { createIngest, type Dropped, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
 import { createLocalRateLimiter } from './rate-limit.ts';
 import { getTracker } from './tracker/build.ts';
@@ -45,9 +45,8 @@ export { DEFAULT_COLLECTOR_CONFIG } from './config.ts';
 
 export interface CollectorDeps {
   eventLog: Pick<EventLog, 'append'>;
-  registry: Pick<Registry, 'getTrackingId' | 'getTenant' | 'addIngestCounts'>;
-  /** Holds the daily salts shared by every collector (setIfAbsent). */
-  cache: Pick<Cache, 'setIfAbsent'>;
+  /** Tracking IDs, tenants, ingest counters, and the daily salts shared by every collector (getOrCreateDailySalt). */
+  registry: Pick<Registry, 'getTrackingId' | 'getTenant' | 'addIngestCounts' | 'getOrCreateDailySalt'>;
   /** Shared limiter in a cluster; defaults to an in-process one (createLocalRateLimiter). */
   rateLimiter?: RateLimiter;
   /**
@@ -69,9 +68,13 @@ export interface Collector {
   /** In-memory ingest totals since start, per tracking ID ('' = unattributed). */
   readonly counters: IngestCounters;
   readonly config: CollectorConfig;
+  /** The daily salts this process holds (memoised from the registry). */
+  readonly salts: SaltSource;
   /** Stops the counter flush timer and flushes pending counts. Idempotent. */
   stop(): Promise<void>;
 }
+
+const SALT_FORGET_EVERY_MS = 60_000; // 1 min
 
 export function createCollector(deps: CollectorDeps, configInput: CollectorConfigInput = {}): Collector {
   const config = resolveCollectorConfig(configInput);
@@ -94,12 +97,13 @@ export function createCollector(deps: CollectorDeps, configInput: CollectorConfi
           log('collector: cannot open the GeoIP database; countries will be empty', err);
           return null;
         });
+  const salts = createSaltSource(deps.registry);
   const ingest = createIngest(
     {
       eventLog: deps.eventLog,
       rateLimiter: deps.rateLimiter ?? createLocalRateLimiter({ now }),
       auth: createAuthenticator({ registry: deps.registry, now }, { memoMs: config.authMemoMs }),
-      enricher: createEnricher({ salts: createSaltSource(deps.cache), geo }, { uaMemoEntries: config.uaMemoEntries }),
+      enricher: createEnricher({ salts, geo }, { uaMemoEntries: config.uaMemoEntries }),
       counters,
       now,
       onUnavailable: (err, what) => log(`collector: answered 503, ${what}`, err),
@@ -107,6 +111,10 @@ export function createCollector(deps: CollectorDeps, configInput: CollectorConfi
     config,
   );
   counters.start(config.counterFlushMs);
+  // Without traffic no lookup would drop an old salt from memory: look every minute, so no copy
+  // outlives the 48 h a salt may be kept.
+  const saltTimer = setInterval(() => salts.forget(now(), SALT_FORGET_EVERY_MS), SALT_FORGET_EVERY_MS);
+  saltTimer.unref();
   void getTracker().catch(() => {}); // build early; a failure surfaces on GET /tracker.js
 
   let stopped: Promise<void> | undefined;
@@ -118,7 +126,9 @@ export function createCollector(deps: CollectorDeps, configInput: CollectorConfi
       app.register(async (scope) => collectorPlugin(scope, ingest, counters, config, log));
       app.addHook('onClose', async () => collector.stop());
     },
+    salts,
     stop() {
+      clearInterval(saltTimer);
       stopped ??= counters.stop();
       return stopped;
     },

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EnrichedEvent, IncomingEvent } from '../core/event.ts';
-import type { Cache, Registry, Tenant, TrackingIdRecord } from '../core/ports.ts';
+import type { Cache, Registry, SaltRegistry, Tenant, TrackingIdRecord } from '../core/ports.ts';
 
 export const CHROME_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 export const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
@@ -32,7 +32,12 @@ export function anEvent(over: Record<string, unknown> = {}): IncomingEvent & Rec
   return { eventId: randomUUID(), trackingId: 'site_1', type: 'pageview', url: 'https://shop.example/products?utm_source=news', ...over } as IncomingEvent & Record<string, unknown>;
 }
 
-export type FakeRegistry = Pick<Registry, 'getTrackingId' | 'getTenant' | 'addIngestCounts'> & {
+export type FakeRegistry = Pick<Registry, 'getTrackingId' | 'getTenant' | 'addIngestCounts' | keyof SaltRegistry> & {
+  /** Daily salts by day (ms), as the registry keeps them. */
+  salts: Map<number, string>;
+  /** getOrCreateDailySalt calls. */
+  saltCalls: number;
+  failSalts: boolean;
   tenants: Map<string, Tenant>;
   trackingIds: Map<string, TrackingIdRecord>;
   /** Every addIngestCounts call, in order. */
@@ -52,6 +57,23 @@ export function createFakeRegistry(tenants: Tenant[] = [aTenant()], trackingIds:
     lookups: 0,
     failLookups: false,
     failIngestCounts: false,
+    salts: new Map(),
+    saltCalls: 0,
+    failSalts: false,
+    async getOrCreateDailySalt(day, candidate) {
+      reg.saltCalls++;
+      if (reg.failSalts) throw new Error('registry down');
+      if (!reg.salts.has(day)) reg.salts.set(day, candidate);
+      return reg.salts.get(day)!;
+    },
+    async deleteDailySaltsBefore(day) {
+      const old = [...reg.salts.keys()].filter((d) => d < day);
+      for (const d of old) reg.salts.delete(d);
+      return old.length;
+    },
+    async listDailySaltDays() {
+      return [...reg.salts.keys()].sort((a, b) => a - b);
+    },
     async getTrackingId(id) {
       reg.lookups++;
       if (reg.failLookups) throw new Error('registry down');

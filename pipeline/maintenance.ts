@@ -1,9 +1,11 @@
 /**
  * Background housekeeping: drops aggregator state that can no longer matter (ended sessions,
- * seen-IDs past the dedup window) and raw events past each tenant's retention.
+ * seen-IDs past the dedup window), raw events past each tenant's retention, and the daily salts
+ * of visitor IDs once their day began 48 h ago (core/salt.ts).
  * Runs on a timer; every step is a bounded delete, so a slow store only delays it.
  */
 import type { RawArchive, Registry, RollupStore } from '../core/ports.ts';
+import { oldestSaltDayToKeep } from '../core/salt.ts';
 import { DAY_MS, HOUR_MS } from '../core/time.ts';
 
 export interface MaintenanceDeps {
@@ -23,8 +25,11 @@ export interface MaintenanceConfig {
   intervalMs: number;
 }
 
-export async function runMaintenanceOnce(deps: MaintenanceDeps, config: MaintenanceConfig): Promise<{ deletedRawEvents: number; trimmedLogRecords: number }> {
+export async function runMaintenanceOnce(deps: MaintenanceDeps, config: MaintenanceConfig): Promise<{ deletedRawEvents: number; trimmedLogRecords: number; deletedSalts: number }> {
   const now = (deps.now ?? Date.now)();
+  // First, and before anything that may fail: a salt must not outlive its 48 h. The next run is
+  // intervalMs away, so what would pass 48 h before then goes now.
+  const deletedSalts = await deps.registry.deleteDailySaltsBefore(oldestSaltDayToKeep(now, config.intervalMs));
   // A session can still grow while late events may arrive for it, so keep it as long as
   // the collector accepts events that old.
   await deps.rollups.prune(now - config.maxEventAgeHours * HOUR_MS - config.sessionTimeoutMs, now - config.dedupWindowHours * HOUR_MS);
@@ -36,7 +41,7 @@ export async function runMaintenanceOnce(deps: MaintenanceDeps, config: Maintena
     deletedRawEvents += await deps.archive.deleteBefore(site.id, now - tenant.retentionDays * DAY_MS);
   }
   const trimmedLogRecords = deps.trimLog ? await deps.trimLog() : 0;
-  return { deletedRawEvents, trimmedLogRecords };
+  return { deletedRawEvents, trimmedLogRecords, deletedSalts };
 }
 
 export function startMaintenance(deps: MaintenanceDeps, config: MaintenanceConfig): { id: 'maintenance'; onShutdown(): Promise<void> } {

@@ -273,6 +273,18 @@ export class MemoryRegistry implements Registry {
     this.ingest.set(k, cur);
   }
   async ingestCounts(): Promise<Record<string, number>> { return {}; }
+
+  private readonly salts = new Map<number, string>();
+  async getOrCreateDailySalt(day: number, candidate: string): Promise<string> {
+    if (!this.salts.has(day)) this.salts.set(day, candidate);
+    return this.salts.get(day)!;
+  }
+  async deleteDailySaltsBefore(day: number): Promise<number> {
+    const old = [...this.salts.keys()].filter((d) => d < day);
+    for (const d of old) this.salts.delete(d);
+    return old.length;
+  }
+  async listDailySaltDays(): Promise<number[]> { return [...this.salts.keys()].sort((a, b) => a - b); }
   async close(): Promise<void> {}
 }
 

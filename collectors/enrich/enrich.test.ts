@@ -1,15 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_MS } from '../../core/time.ts';
-import { CHROME_UA, IPHONE_UA, anEvent, createFakeCache, manualClock } from '../test-support.ts';
+import { CHROME_UA, IPHONE_UA, anEvent, createFakeRegistry, manualClock } from '../test-support.ts';
 import type { ValidEvent } from '../validate.ts';
 import {
-  SALT_TTL_MS,
+  SALT_MAX_AGE_MS,
   countryOf,
   createEnricher,
   createSaltSource,
   createUaParser,
   detectBot,
+  oldestSaltDayToKeep,
   openGeoReader,
   parseUserAgent,
   referrerSource,
@@ -101,47 +102,71 @@ describe('visitor ID and salts', () => {
     assert.notEqual(visitorId(salt, 'site_1', '1.2.3.4', IPHONE_UA), id);
   });
 
-  test('two collectors sharing a cache get the same salt for a day; it is stored for 48 h; days differ', async () => {
+  test('two collectors (processes) sharing a registry get the same salt for a day; days differ', async () => {
     const clock = manualClock();
-    const cache = createFakeCache(clock.now);
-    const a = createSaltSource(cache);
-    const b = createSaltSource(cache);
+    const registry = createFakeRegistry();
+    const a = createSaltSource(registry);
+    const b = createSaltSource(registry);
     const [sa, sb] = await Promise.all([a.saltFor(clock.now()), b.saltFor(clock.now())]);
     assert.match(sa, /^[0-9a-f]{64}$/);
     assert.equal(sa, sb);
-    const [key] = [...cache.entries.keys()];
-    assert.equal(key, 'salt:2026-06-15');
-    assert.equal(cache.entries.get(key!)!.expiresAt, clock.now() + SALT_TTL_MS);
-    assert.equal(SALT_TTL_MS, 48 * 3_600_000);
+    assert.deepEqual([...registry.salts.keys()], [Date.UTC(2026, 5, 15)], 'kept in the registry under its UTC day');
     const tomorrow = await a.saltFor(clock.now() + DAY_MS);
     assert.notEqual(tomorrow, sa);
     assert.equal(await b.saltFor(clock.now() + DAY_MS), tomorrow);
   });
 
-  test('the salt is memoised per day in-process: one cache call per day', async () => {
-    const cache = createFakeCache();
-    let calls = 0;
-    const counting = { setIfAbsent: (k: string, v: string, t: number) => (calls++, cache.setIfAbsent(k, v, t)) };
-    const s = createSaltSource(counting);
-    const t = Date.UTC(2026, 0, 1, 1);
-    await Promise.all([s.saltFor(t), s.saltFor(t + 1000), s.saltFor(t + 3_600_000)]);
-    assert.equal(calls, 1);
+  test('regression: a restarted process (new salt source, same registry) gets the same salt, so the same visitor ID', async () => {
+    const clock = manualClock();
+    const registry = createFakeRegistry();
+    const before = await createSaltSource(registry).saltFor(clock.now());
+    const after = await createSaltSource(registry).saltFor(clock.now() + 3_600_000);
+    assert.equal(after, before);
+    assert.equal(visitorId(after, 'site_1', '1.2.3.4', CHROME_UA), visitorId(before, 'site_1', '1.2.3.4', CHROME_UA));
   });
 
-  test('a cache failure is not memoised', async () => {
-    const cache = createFakeCache();
-    const s = createSaltSource(cache);
-    cache.fail = true;
+  test('the salt is memoised per day in-process: one registry call per day', async () => {
+    const registry = createFakeRegistry();
+    const s = createSaltSource(registry);
+    const t = Date.UTC(2026, 0, 1, 1);
+    await Promise.all([s.saltFor(t), s.saltFor(t + 1000), s.saltFor(t + 3_600_000)]);
+    await s.saltFor(t + 20 * 3_600_000);
+    assert.equal(registry.saltCalls, 1);
+  });
+
+  test('a registry failure is not memoised, and no salt is made up meanwhile', async () => {
+    const registry = createFakeRegistry();
+    const s = createSaltSource(registry);
+    registry.failSalts = true;
     await assert.rejects(s.saltFor(0));
-    cache.fail = false;
+    assert.deepEqual(s.heldDays(), []);
+    registry.failSalts = false;
     assert.match(await s.saltFor(0), /^[0-9a-f]{64}$/);
+    assert.equal(registry.saltCalls, 2);
+  });
+
+  test('no in-process salt is kept once its day began 48 h ago, even without traffic', async () => {
+    assert.equal(SALT_MAX_AGE_MS, 48 * 3_600_000);
+    const registry = createFakeRegistry();
+    const s = createSaltSource(registry);
+    const day = Date.UTC(2026, 0, 1);
+    await s.saltFor(day + 3_600_000);
+    await s.saltFor(day + DAY_MS + 3_600_000);
+    s.forget(day + SALT_MAX_AGE_MS - 1);
+    assert.deepEqual(s.heldDays(), [day, day + DAY_MS]);
+    s.forget(day + SALT_MAX_AGE_MS + 1);
+    assert.deepEqual(s.heldDays(), [day + DAY_MS]);
+    // Looking only every minute: a salt goes a minute early rather than a minute late.
+    s.forget(day + DAY_MS + SALT_MAX_AGE_MS - 30_000, 60_000);
+    assert.deepEqual(s.heldDays(), []);
+    assert.equal(oldestSaltDayToKeep(day + SALT_MAX_AGE_MS), day);
   });
 });
 
 describe('createEnricher', () => {
   test('produces a full EnrichedEvent', async () => {
     const clock = manualClock();
-    const enricher = createEnricher({ salts: createSaltSource(createFakeCache(clock.now)), geo: { get: (ip) => (ip === '8.8.8.8' ? { country_code: 'US' } : null) } });
+    const enricher = createEnricher({ salts: createSaltSource(createFakeRegistry()), geo: { get: (ip) => (ip === '8.8.8.8' ? { country_code: 'US' } : null) } });
     const e: ValidEvent = { ...anEvent({ url: 'https://shop.example/p/1?utm_source=news&utm_campaign=x', referrer: 'https://www.bing.com/search', title: 'P1' }), ts: clock.now() - 1000 } as ValidEvent;
     const custom: ValidEvent = { ...anEvent({ type: 'event', name: 'Buy', props: { sku: 'A1' }, revenue: { amount: 10, currency: 'USD' } }), ts: clock.now() } as ValidEvent;
     const [pv, ev] = await enricher.enrich([e, custom], { ip: '8.8.8.8', userAgent: IPHONE_UA, receivedAt: clock.now() });
@@ -163,7 +188,7 @@ describe('createEnricher', () => {
 
   test('the same visitor gets a new ID the next UTC day', async () => {
     const clock = manualClock();
-    const enricher = createEnricher({ salts: createSaltSource(createFakeCache(clock.now)) });
+    const enricher = createEnricher({ salts: createSaltSource(createFakeRegistry()) });
     const e = { ...anEvent(), ts: clock.now() } as ValidEvent;
     const ctx = { ip: '1.2.3.4', userAgent: CHROME_UA, receivedAt: clock.now() };
     const [a] = await enricher.enrich([e], ctx);

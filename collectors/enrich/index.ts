@@ -12,7 +12,7 @@ import { visitorId } from './visitor.ts';
 
 export { detectBot, type BotReason } from './bot.ts';
 export { countryOf, openGeoReader, defaultGeoDbPath, type GeoReader } from './geo.ts';
-export { createSaltSource, SALT_TTL_MS, type SaltSource } from './salt.ts';
+export { createSaltSource, oldestSaltDayToKeep, SALT_MAX_AGE_MS, type SaltSource } from './salt.ts';
 export { createUaParser, parseUserAgent, type UaInfo, type Device } from './ua.ts';
 export { referrerSource, splitUrl, type UrlParts } from './url.ts';
 export { visitorId } from './visitor.ts';

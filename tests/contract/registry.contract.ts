@@ -92,6 +92,43 @@ export function registryContract(name: string, make: () => Promise<Harness<Regis
       assert.deepEqual(await registry.ingestCounts(site, D0 + 3 * DAY_MS, D0 + 9 * DAY_MS), {});
     });
 
+    // Salts are global (not per tenant), so each test uses days of its own, far from the others'.
+    const saltDay = (() => {
+      let next = D0 + Math.floor(Math.random() * 10_000) * 100 * DAY_MS;
+      return () => (next += 10 * DAY_MS);
+    })();
+
+    test('daily salt: created once per day (compare-and-set); later candidates get the stored salt; days differ', async () => {
+      const day = saltDay();
+      const first = await registry.getOrCreateDailySalt(day, 'aa'.repeat(32));
+      assert.equal(first, 'aa'.repeat(32));
+      assert.equal(await registry.getOrCreateDailySalt(day, 'bb'.repeat(32)), first);
+      assert.equal(await registry.getOrCreateDailySalt(day + DAY_MS, 'cc'.repeat(32)), 'cc'.repeat(32));
+      const days = await registry.listDailySaltDays();
+      assert.ok(days.includes(day) && days.includes(day + DAY_MS));
+    });
+
+    test('daily salt: concurrent candidates, also from another instance (another process), all get one winner', async () => {
+      const day = saltDay();
+      const other = harness.another ? await harness.another() : registry;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? other : registry).getOrCreateDailySalt(day, i.toString(16).padStart(2, '0').repeat(32))));
+      assert.equal(new Set(results).size, 1, `one salt for the day, got ${new Set(results).size}`);
+      assert.equal(await other.getOrCreateDailySalt(day, 'ff'.repeat(32)), results[0]);
+    });
+
+    test('daily salt: deleteDailySaltsBefore deletes the days before it, keeps the rest; a deleted day gets a new salt', async () => {
+      const day = saltDay();
+      for (const d of [day, day + DAY_MS, day + 2 * DAY_MS]) await registry.getOrCreateDailySalt(d, 'dd'.repeat(32));
+      const deleted = await registry.deleteDailySaltsBefore(day + 2 * DAY_MS);
+      assert.ok(deleted >= 2, `deleted ${deleted}`);
+      const days = await registry.listDailySaltDays();
+      assert.ok(days.every((d) => d >= day + 2 * DAY_MS), `no day before the cutoff remains: ${days.map((d) => new Date(d).toISOString())}`);
+      assert.ok(days.includes(day + 2 * DAY_MS));
+      assert.deepEqual(days, [...days].sort((a, b) => a - b), 'ascending');
+      assert.equal(await registry.getOrCreateDailySalt(day, 'ee'.repeat(32)), 'ee'.repeat(32));
+    });
+
     test('concurrent ingest count additions are all kept', async () => {
       const site = unique('counts-race');
       await Promise.all(Array.from({ length: 50 }, () => registry.addIngestCounts(site, D0, { accepted: 1 })));

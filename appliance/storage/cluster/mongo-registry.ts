@@ -1,6 +1,6 @@
 /**
  * The cluster profile's Registry on MongoDB (FerretDB v1 compatible): collections `tenants`,
- * `tracking_ids`, `api_keys` and `ingest_counts`.
+ * `tracking_ids`, `api_keys`, `ingest_counts` and `daily_salts`.
  *
  * The collector and the query service look up a tracking ID or an API key on every request, so
  * `getTrackingId` and `findApiKeyByHash` read through a small in-process cache (a few seconds,
@@ -22,6 +22,7 @@ import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, 
 import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
 import { createMongoAdminRegistry } from './mongo-admin-registry.ts';
+import { createMongoSalts } from './mongo-salts.ts';
 
 export const REGISTRY_CHANNEL = 'almanac:registry';
 
@@ -128,6 +129,7 @@ export async function createMongoRegistry(db: Db, options: MongoRegistryOptions 
   return {
     ...(await createMongoEmbedSecrets(db, now)), // dashboards (issue 6): embed-token secrets
     ...(await createMongoAdminRegistry(db, now)), // control plane (issue 5): admin users, sessions, audit log
+    ...createMongoSalts(db, now), // visitor IDs (issue 11): the daily salts
     async createTenant(t) {
       assertOpen();
       const record: Tenant = { ...t, createdAt: now() };

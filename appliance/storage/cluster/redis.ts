@@ -8,8 +8,8 @@
  *   command, a short connect timeout and a command timeout; it reconnects in the background.
  * - Cache: `get` answers undefined and `set`/`delete` do nothing while Redis is down (queries run
  *   uncached). `incr` and `setIfAbsent` reject instead: a made-up counter or a value that is not
- *   the cluster-wide winner would be wrong, not just slow (the collector memoises the day's salt,
- *   so only a process's first request of a day needs Redis).
+ *   the cluster-wide winner would be wrong, not just slow. (The daily salts of visitor IDs are
+ *   not kept here: Redis has no persistence, so they live in the registry, see core/salt.ts.)
  * - RateLimiter: a token bucket evaluated atomically in Redis by a Lua script (EVALSHA, EVAL on
  *   NOSCRIPT), on Redis' clock; while Redis is down each process falls back to its own in-process
  *   limiter (collectors/rate-limit.ts), so a tenant may get up to N × its rate across N collectors.

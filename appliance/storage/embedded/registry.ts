@@ -1,5 +1,5 @@
 /**
- * The registry on SQLite: tenants, tracking IDs, API keys and daily ingest counters.
+ * The registry on SQLite: tenants, tracking IDs, API keys, daily ingest counters and daily salts.
  */
 import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
 import { assertDesiredScale } from '../../scaling/desired-scale.ts';
@@ -7,6 +7,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';
 import { createEmbeddedAdminRegistry } from './admin-registry.ts';
+import { createEmbeddedSalts } from './salts.ts';
 
 interface TenantRow {
   id: string;
@@ -150,6 +151,7 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
   return {
     ...createEmbeddedEmbedSecrets(db, now), // dashboards (issue 6): embed-token secrets
     ...createEmbeddedAdminRegistry(db, now), // control plane (issue 5): admin users, sessions, audit log
+    ...createEmbeddedSalts(db, now), // visitor IDs (issue 11): the daily salts
     async createTenant(t) {
       const record: Tenant = { ...t, createdAt: now() };
       try {

@@ -265,12 +265,29 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // Owned by the visits work (issue 11): every visit a late event can still join, not only the latest.
+    // Every visit a late event can still join, not only the latest.
     version: 6,
     description: 'earlier visits of each visitor',
     up(db) {
       // JSON (appliance/storage/visit-history.ts); the row's columns stay the latest visit.
       db.exec(`ALTER TABLE rollup_sessions ADD COLUMN earlier TEXT NOT NULL DEFAULT '[]';`);
+    },
+  },
+  {
+    // The daily salts of visitor IDs, durable so a restart keeps the day's visitors.
+    version: 7,
+    description: 'daily salts',
+    up(db) {
+      db.exec(`
+        -- ---------------------------------------------------------------- daily salts (registry)
+        -- One row per UTC day (ms at 00:00), created once (INSERT OR IGNORE), deleted by the
+        -- maintenance once the day began 48 h ago.
+        CREATE TABLE daily_salts (
+          day        INTEGER PRIMARY KEY,
+          salt       TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+      `);
     },
   },
 ];
