@@ -7,8 +7,9 @@ import type { AlmanacConfig, Role } from './config.ts';
 import type { Storage } from './profiles.ts';
 import type { Aggregator } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerMethodRouting } from './method-routing.ts';
 import { createCollector } from '../collectors/http.ts';
-import { createQueryService } from '../query/index.ts';
+import { createQueryService, resolveQueryConfig } from '../query/index.ts';
 import { adminRoutes } from './admin-rest.ts';
 import { registerEmbedRoutes } from './embed-routes.ts';
 import { registerConsole } from './console-route.ts';
@@ -42,6 +43,7 @@ export interface HttpServer {
 export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: HttpDeps): Promise<HttpServer> {
   const { storage } = deps;
   const app = Fastify({ logger: false, trustProxy: config.collector.trustProxy, bodyLimit: config.collector.maxBodyBytes });
+  registerMethodRouting(app); // before any route: it learns the route table from onRoute
   const stops: (() => Promise<void>)[] = [];
   let ingestCounters: (() => unknown) | undefined;
 
@@ -59,7 +61,8 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     return reply.code(status === 'ok' || status === 'degraded' ? 200 : 503).send({ status, roles, services, ...(down.length ? { down } : {}) });
   });
 
-  const openapi = openApiDocument(config.publicUrl);
+  const queryLimits = resolveQueryConfig({ ...config.query });
+  const openapi = openApiDocument(config.publicUrl, { maxBreakdownLimit: queryLimits.maxBreakdownLimit, maxRangeDays: queryLimits.maxRangeDays, maxEventAgeHours: config.collector.maxEventAgeHours });
   app.get('/api/openapi.json', async () => openapi);
 
   if (config.roles.includes('collector')) {
