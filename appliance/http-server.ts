@@ -9,6 +9,7 @@ import type { Aggregator } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerMethodRouting } from './method-routing.ts';
 import { createCollector } from '../collectors/http.ts';
+import { resolveCollectorConfig } from '../collectors/config.ts';
 import { createQueryService, resolveQueryConfig } from '../query/index.ts';
 import { adminRoutes } from './admin-rest.ts';
 import { registerEmbedRoutes } from './embed-routes.ts';
@@ -62,7 +63,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
   });
 
   const queryLimits = resolveQueryConfig({ ...config.query });
-  const openapi = openApiDocument(config.publicUrl, { maxBreakdownLimit: queryLimits.maxBreakdownLimit, maxRangeDays: queryLimits.maxRangeDays, maxEventAgeHours: config.collector.maxEventAgeHours });
+  const openapi = openApiDocument(config.publicUrl, { maxBreakdownLimit: queryLimits.maxBreakdownLimit, maxRangeDays: queryLimits.maxRangeDays, maxEventAgeHours: config.collector.maxEventAgeHours, maxBodyBytes: resolveCollectorConfig({ ...config.collector }).maxBodyBytes });
   app.get('/api/openapi.json', async () => openapi);
 
   if (config.roles.includes('collector')) {

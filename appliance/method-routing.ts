@@ -28,16 +28,21 @@ export function registerMethodRouting(app: FastifyInstance): void {
     for (const m of [route.method].flat()) known.methods.add(m.toUpperCase());
   });
 
-  app.setNotFoundHandler(async (req, reply) => {
-    const path = req.url.split('?')[0]!;
+  const allowedFor = (path: string) => {
     const allowed = new Set<string>();
     for (const known of paths.values()) if (known.match.test(path)) for (const m of known.methods) allowed.add(m);
-    if (allowed.size > 0 && !allowed.has(req.method)) {
-      const r = reject('method_not_allowed', `${req.method} ${path}: allowed ${[...allowed].sort().join(', ')}`);
-      return reply.code(405).header('Allow', [...allowed].sort().join(', ')).send(errorBody(r));
-    }
-    return reply.code(404).send(errorBody(reject('not_found', `${req.method} ${path}`)));
+    return [...allowed].sort();
+  };
+  // In onRequest, before body parsing: a QUERY or PUT without a Content-Type is still a wrong method, not a bad body.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404) return;
+    const path = req.url.split('?')[0]!;
+    const allowed = allowedFor(path);
+    if (allowed.length === 0 || allowed.includes(req.method)) return;
+    const r = reject('method_not_allowed', `${req.method} ${path}: allowed ${allowed.join(', ')}`);
+    return reply.code(405).header('Allow', allowed.join(', ')).send(errorBody(r));
   });
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send(errorBody(reject('not_found', `${req.method} ${req.url.split('?')[0]}`))));
 
   // Fastify's own request errors (body parsing, media type, size) in the common error body;
   // anything else is a bug and keeps its 500.

@@ -31,9 +31,11 @@ export interface DocumentLimits {
   maxBreakdownLimit: number;
   maxRangeDays: number;
   maxEventAgeHours: number;
+  /** Body limits of POST /api/event and /api/batch, bytes (collector maxBodyBytes). */
+  maxBodyBytes: { event: number; batch: number };
 }
 
-const DEFAULT_LIMITS: DocumentLimits = { maxBreakdownLimit: 1_000, maxRangeDays: 3_700, maxEventAgeHours: 72 };
+const DEFAULT_LIMITS: DocumentLimits = { maxBreakdownLimit: 1_000, maxRangeDays: 3_700, maxEventAgeHours: 72, maxBodyBytes: { event: 16 * 1024, batch: 1024 * 1024 } };
 
 /** Codes of the admin routes' own errors (pipeline/replay ReplayError, query/embed EmbedAdminError). */
 const ADMIN_ERROR_CODES = [
@@ -171,7 +173,7 @@ export function openApiDocument(serverUrl: string, limits: DocumentLimits = DEFA
   const adminSecurity = [{ apiKey: [] }];
   const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string', minLength: 1 }, description });
   const preflight = { summary: 'CORS preflight; every origin may ask (the origin is checked on the request itself).', responses: { '204': { description: 'Preflight answered' } } };
-  const collectorBodyNote = 'Also accepted as text/plain holding the same JSON (navigator.sendBeacon).';
+  const collectorBodyNote = (bytes: number) => `At most ${bytes} bytes of JSON (413 body_too_large): long fields in multi-byte characters can reach it before their character limits. Also accepted as text/plain holding the same JSON (navigator.sendBeacon).`;
 
   return {
     openapi: '3.1.0',
@@ -234,7 +236,7 @@ export function openApiDocument(serverUrl: string, limits: DocumentLimits = DEFA
       '/api/event': {
         post: {
           summary: 'Send one event.',
-          description: collectorBodyNote,
+          description: collectorBodyNote(limits.maxBodyBytes.event),
           security: [{}, { serverKey: [] }],
           requestBody: { required: true, content: json(ref('Event')) },
           responses: { '202': { description: 'Accepted (or a known bot, dropped)', content: json(ref('Accepted')) }, ...errors('Error', 400, 401, 403, 413, 415, 429, 503) },
@@ -244,7 +246,7 @@ export function openApiDocument(serverUrl: string, limits: DocumentLimits = DEFA
       '/api/batch': {
         post: {
           summary: `Send up to ${LIMITS.batchEvents} events of one tracking ID; accepted in part, rejections reported per event.`,
-          description: collectorBodyNote,
+          description: collectorBodyNote(limits.maxBodyBytes.batch),
           security: [{}, { serverKey: [] }],
           requestBody: { required: true, content: json(ref('Batch')) },
           responses: {
