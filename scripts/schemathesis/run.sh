@@ -47,6 +47,8 @@ SERVER_KEY=$(cred serverKey)
 
 echo "== schemathesis $SCHEMATHESIS_VERSION, at most $MAX_EXAMPLES examples per operation"
 # hooks.py: the documented cross-parameter and time-relative rules (see its header).
+# Run from the data folder: schemathesis keeps its example database in ./.schemathesis.
+cd "$DATA"
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=$ROOT/scripts/schemathesis \
   "$VENV/bin/schemathesis" --config-file "$ROOT/scripts/schemathesis/schemathesis.toml" run "$BASE/api/openapi.json" \
   --url "$BASE" \
