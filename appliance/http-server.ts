@@ -7,8 +7,10 @@ import type { AlmanacConfig, Role } from './config.ts';
 import type { Storage } from './profiles.ts';
 import type { Aggregator, AggregatorStats } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerMethodRouting } from './method-routing.ts';
 import { createCollector } from '../collectors/http.ts';
-import { createQueryService } from '../query/index.ts';
+import { resolveCollectorConfig } from '../collectors/config.ts';
+import { createQueryService, resolveQueryConfig } from '../query/index.ts';
 import { adminRoutes } from './admin-rest.ts';
 import { registerEmbedRoutes } from './embed-routes.ts';
 import { registerConsole } from './console-route.ts';
@@ -47,6 +49,7 @@ export interface HttpServer {
 export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: HttpDeps): Promise<HttpServer> {
   const { storage } = deps;
   const app = Fastify({ logger: false, trustProxy: config.collector.trustProxy, bodyLimit: config.collector.maxBodyBytes });
+  registerMethodRouting(app); // before any route: it learns the route table from onRoute
   const stops: (() => Promise<void>)[] = [];
   let ingestCounters: (() => IngestTotals) | undefined;
 
@@ -64,7 +67,8 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     return reply.code(status === 'ok' || status === 'degraded' ? 200 : 503).send({ status, roles, services, ...(down.length ? { down } : {}) });
   });
 
-  const openapi = openApiDocument(config.publicUrl);
+  const queryLimits = resolveQueryConfig({ ...config.query });
+  const openapi = openApiDocument(config.publicUrl, { maxBreakdownLimit: queryLimits.maxBreakdownLimit, maxRangeDays: queryLimits.maxRangeDays, maxEventAgeHours: config.collector.maxEventAgeHours, maxBodyBytes: resolveCollectorConfig({ ...config.collector }).maxBodyBytes });
   app.get('/api/openapi.json', async () => openapi);
 
   if (config.roles.includes('collector')) {

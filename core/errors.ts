@@ -29,6 +29,7 @@ export const ERRORS = {
   // Query
   invalid_query: { status: 400, message: 'The query parameters are invalid.' },
   not_found: { status: 404, message: 'No such resource.' },
+  method_not_allowed: { status: 405, message: 'This path does not take that method. Use one of the methods in the Allow header.' },
   // Dashboard embed tokens (query/embed)
   embed_token_malformed: { status: 401, message: 'This is not a dashboard embed token. Copy the whole token your Almanac admin issued.' },
   embed_token_invalid: { status: 401, message: 'The embed token was altered or signed with another secret. Ask your Almanac admin for a new token.' },

@@ -72,20 +72,42 @@ export interface EnrichedEvent {
   utmContent: string;
 }
 
-const propValue = z.union([z.string().max(LIMITS.propValueChars), z.number().finite()]);
+/** A tracking ID: what the collector, the stats API (site_id) and the OpenAPI document accept. */
+export const TRACKING_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+/** The UUID shape zod's .uuid() checks (any version), as the OpenAPI document states it. */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/**
+ * Lengths are counted in characters (code points), as JSON Schema's maxLength counts them, not
+ * in UTF-16 units as String.length does: 200 emoji are 200 characters to a client generated
+ * from the document, and must not be refused as 400.
+ */
+export const charCount = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+const chars = (max: number, min = 0) =>
+  z.string().superRefine((s, ctx) => {
+    const n = charCount(s);
+    if (n < min) ctx.addIssue({ code: z.ZodIssueCode.too_small, minimum: min, type: 'string', inclusive: true, message: `at least ${min} characters` });
+    if (n > max) ctx.addIssue({ code: z.ZodIssueCode.too_big, maximum: max, type: 'string', inclusive: true, message: `at most ${max} characters` });
+  });
+
+const propValue = z.union([chars(LIMITS.propValueChars), z.number().finite()]);
 
 export const incomingEventSchema = z
   .object({
     eventId: z.string().uuid({ message: 'eventId must be a UUID (crypto.randomUUID())' }),
-    trackingId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'trackingId has only letters, digits, - and _'),
+    trackingId: z.string().min(1).max(64).regex(new RegExp(TRACKING_ID_PATTERN), 'trackingId has only letters, digits, - and _'),
     type: z.enum(['pageview', 'event']).default('pageview'),
-    name: z.string().min(1).max(LIMITS.nameChars).optional(),
-    url: z.string().max(LIMITS.urlChars).url({ message: 'url must be an absolute URL' }),
-    referrer: z.string().max(LIMITS.urlChars).optional(),
-    title: z.string().max(LIMITS.titleChars).optional(),
+    name: chars(LIMITS.nameChars, 1).optional(),
+    url: chars(LIMITS.urlChars).pipe(z.string().url({ message: 'url must be an absolute URL' })),
+    referrer: chars(LIMITS.urlChars).optional(),
+    title: chars(LIMITS.titleChars).optional(),
     ts: z.number().int().positive().optional(),
     props: z
-      .record(z.string().min(1).max(LIMITS.propKeyChars), propValue)
+      .record(chars(LIMITS.propKeyChars, 1), propValue)
       .refine((p) => Object.keys(p).length <= LIMITS.propsCount, `props has at most ${LIMITS.propsCount} keys`)
       .optional(),
     revenue: z

@@ -6,6 +6,7 @@
  * must not silently get unfiltered numbers.
  */
 import { reject, type Rejection } from '../core/errors.ts';
+import { charCount, TRACKING_ID_PATTERN } from '../core/event.ts';
 import { DIMENSIONS, type Dimension } from '../core/rollup.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { INTERVALS, PERIODS, type Interval, type PeriodName, type PeriodSpec } from './period.ts';
@@ -59,16 +60,16 @@ export interface ParseLimits {
   defaultBreakdownLimit: number;
 }
 
-const COMMON = ['site_id', 'period', 'date', 'from', 'to', 'timezone', 'metrics'];
-const ALLOWED: Record<Endpoint, readonly string[]> = {
-  aggregate: [...COMMON, 'compare', 'page_prefix'],
-  timeseries: [...COMMON, 'interval', 'page_prefix'],
-  breakdown: [...COMMON, 'property', 'limit', 'page', 'page_prefix'],
+export const COMMON_PARAMS = ['site_id', 'period', 'date', 'from', 'to', 'timezone', 'metrics'];
+export const ALLOWED_PARAMS: Readonly<Record<Endpoint, readonly string[]>> = {
+  aggregate: [...COMMON_PARAMS, 'compare', 'page_prefix'],
+  timeseries: [...COMMON_PARAMS, 'interval', 'page_prefix'],
+  breakdown: [...COMMON_PARAMS, 'property', 'limit', 'page', 'page_prefix'],
   realtime_visitors: ['site_id'],
 };
 
 /** Plausible's prefixed property names, accepted as aliases. */
-const PROPERTY_ALIASES: Record<string, Dimension> = {
+export const PROPERTY_ALIASES: Readonly<Record<string, Dimension>> = {
   'event:page': 'page', 'event:name': 'event', 'visit:entry_page': 'entry_page', 'visit:exit_page': 'exit_page',
   'visit:source': 'source', 'visit:utm_source': 'utm_source', 'visit:utm_medium': 'utm_medium',
   'visit:utm_campaign': 'utm_campaign', 'visit:country': 'country', 'visit:device': 'device',
@@ -81,13 +82,15 @@ export const PAGE_METRICS: readonly Metric[] = ['visitors', 'pageviews'];
 /** Breakdowns whose values are page paths, so page_prefix can filter them. */
 export const PAGE_DIMENSIONS: readonly Dimension[] = ['page', 'entry_page', 'exit_page'];
 
-const TRACKING_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TRACKING_ID = new RegExp(TRACKING_ID_PATTERN);
+/** Longest page_prefix, in characters. */
+export const MAX_PAGE_PREFIX_CHARS = 512;
 
 export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, limits: ParseLimits): StatsQuery | Rejection {
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
-    if (!ALLOWED[endpoint].includes(name)) {
-      return invalid(name, `is not a parameter of this endpoint; allowed: ${ALLOWED[endpoint].join(', ')}`);
+    if (!ALLOWED_PARAMS[endpoint].includes(name)) {
+      return invalid(name, `is not a parameter of this endpoint; allowed: ${ALLOWED_PARAMS[endpoint].join(', ')}`);
     }
     if (typeof value !== 'string') return invalid(name, 'give it once, as a single value');
     params[name] = value;
@@ -108,7 +111,7 @@ export function parseQuery(endpoint: Endpoint, raw: Record<string, unknown>, lim
   if (!Array.isArray(metrics)) return metrics;
 
   const pagePrefix = params.page_prefix;
-  if (pagePrefix !== undefined && (!pagePrefix.startsWith('/') || pagePrefix.length > 512)) {
+  if (pagePrefix !== undefined && (!pagePrefix.startsWith('/') || charCount(pagePrefix) > MAX_PAGE_PREFIX_CHARS)) {
     return invalid('page_prefix', 'must be a URL path starting with "/", such as /blog/');
   }
   // Per-page rows count the page's visitors and pageviews; visits belong to their entry page.

@@ -142,8 +142,12 @@ export function formatInZone(tz: string, instant: number): string {
  * A wall time that a DST change skips or repeats resolves to one of the nearby instants (good enough
  * for range ends, which are snapped to whole hours anyway).
  */
+/** The datetimes from/to accept (the OpenAPI document states the same pattern). */
+export const DATETIME_PATTERN = '^(\\d{4})-(\\d{2})-(\\d{2})(?:[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,3}))?)?)?(Z|[+-]\\d{2}:?\\d{2})?$';
+const DATETIME_RE = new RegExp(DATETIME_PATTERN);
+
 export function parseDateTime(s: string, tz: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+  const m = DATETIME_RE.exec(s);
   if (!m) return undefined;
   const date = parseLocalDate(`${m[1]}-${m[2]}-${m[3]}`);
   const [h, mi, sec] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];

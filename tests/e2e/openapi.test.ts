@@ -71,3 +71,30 @@ test('stats responses match the document', async () => {
   assert.equal(await conforms('GET', '/api/v1/stats/aggregate', { query: site }), 401);
   assert.equal(await conforms('GET', '/api/v1/stats/breakdown', { headers: auth, query: `${site}&period=day&property=shoe_size` }), 400);
 });
+
+test('regression: a wrong method on a known path answers 405 with Allow, not 404 (issue 11)', async () => {
+  const cases: [string, string, string][] = [
+    ['POST', '/api/v1/stats/aggregate', 'GET, HEAD'],
+    ['GET', '/api/event', 'OPTIONS, POST'],
+    ['DELETE', '/api/admin/replays', 'GET, HEAD, POST'],
+    ['GET', '/api/admin/replays/rp_1/cancel', 'POST'],
+  ];
+  for (const [method, path, allow] of cases) {
+    const res = await fetch(`${t.url}${path}`, { method });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+    assert.equal((await res.json()).error.code, 'method_not_allowed');
+  }
+  const missing = await fetch(`${t.url}/api/no-such-thing`);
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, 'not_found');
+});
+
+test('413 and 415 of the collector match the document', async () => {
+  const tid = t.credentials.trackingId;
+  assert.equal(await conforms('POST', '/api/event', { headers: { 'content-type': 'application/xml' }, body: '<e/>' }), 415);
+  const big = JSON.stringify({ eventId: randomUUID(), trackingId: tid, url: 'https://shop.example/', title: 'x'.repeat(2 * 1024 * 1024) });
+  assert.equal(await conforms('POST', '/api/event', { headers: { 'content-type': 'application/json' }, body: big }), 413);
+  const tooMany = Array.from({ length: 501 }, () => ({ eventId: randomUUID(), trackingId: tid, url: 'https://shop.example/' }));
+  assert.equal(await conforms('POST', '/api/batch', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(tooMany) }), 413);
+});
