@@ -56,7 +56,7 @@ export async function createMongoAdminRegistry(db: Db, now: () => number): Promi
       return user((await users.findOne({ _id: id }))!);
     },
     async createAdminSession(s) {
-      await sessions.deleteMany({ expiresAt: { $lte: now() } }); // sessions are few: sweep on sign-in
+      await sessions.deleteMany({ expiresAt: { $lte: s.createdAt } }); // sessions are few: sweep on sign-in, at its own time
       const { tokenHash, ...rest } = s;
       await sessions.insertOne({ _id: tokenHash, ...rest });
     },

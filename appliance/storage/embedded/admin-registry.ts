@@ -98,7 +98,7 @@ export function createEmbeddedAdminRegistry(db: SqliteDatabase, now: () => numbe
       return updateUserTx.immediate(id, patch);
     },
     async createAdminSession(s) {
-      deleteExpired.run(now()); // sessions are few: sweeping on sign-in keeps the table small
+      deleteExpired.run(s.createdAt); // sessions are few: sweeping on sign-in keeps the table small (at the sign-in's own time)
       insertSession.run(s.tokenHash, s.userId, s.createdAt, s.expiresAt);
     },
     async getAdminSession(tokenHash) {
