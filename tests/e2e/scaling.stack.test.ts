@@ -155,6 +155,11 @@ if (!stackUp) {
         }
       }
 
+      // The last fifth of the traffic waits for the scale-down to be asked for, so events really do
+      // arrive after it however slowly the workers start on a loaded machine.
+      let scaleDownAsked!: () => void;
+      const scaleDownWasAsked = new Promise<void>((resolve) => { scaleDownAsked = resolve; });
+      const held = Math.floor(batches.length * 0.8);
       let sent = 0;
       const sendingStarted = Date.now();
       const interval = SEND_MS / batches.length;
@@ -171,6 +176,7 @@ if (!stackUp) {
         await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
           while (next < queue.length) {
             for (const b of queue[next++]) {
+              if (sent >= held) await scaleDownWasAsked;
               await sleep(sendingStarted + sent++ * interval - Date.now());
               await send(b);
             }
@@ -187,6 +193,7 @@ if (!stackUp) {
         await sleep(20_000);
         const before1 = acceptedCount();
         await scaling.setDesiredScale(nodeId, { collector: 1, archiver: 1, aggregator: 1, query: 1 });
+        scaleDownAsked();
         const one = await untilNode(scaling, nodeId, 'one aggregator worker left', (n) => n.workers.filter((w) => w.role === 'aggregator').length === 1);
         console.log(`${at()}: aggregator scaled back to 1 (slot ${one.workers.find((w) => w.role === 'aggregator')!.slot}) with ${before1} events accepted`);
         return { three, one, before1 };
