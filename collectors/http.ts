@@ -36,7 +36,7 @@ import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
 import { createEnricher, createSaltSource, openGeoReader, type GeoReader, type SaltSource } from './enrich/index.ts';
-import { createIngest, type Dropped, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
+import { createIngest, type Dropped, type Ingest, type IngestOutcome, type RequestFacts } from './ingest/pipeline.ts';
 import { createLocalRateLimiter } from './rate-limit.ts';
 import { getTracker } from './tracker/build.ts';
 
