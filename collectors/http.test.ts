@@ -4,7 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import fc from 'fast-check';
 import type { CollectorConfigInput } from './config.ts';
-import { clientIp, createCollector, pixelEvent, registerCollectorRoutes, type Collector } from './http.ts';
+import { createCollector, registerCollectorRoutes, type Collector } from './http.ts';
+import { pixelEvent } from './pixel.ts';
+import { clientIp } from './request.ts';
 import {
   CHROME_UA,
   aTenant,
