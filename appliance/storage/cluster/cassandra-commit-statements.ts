@@ -40,7 +40,7 @@ export function commitStatements(Q: RollupCql, w: RollupCommit, ts: number, seen
       out.push({ query: Q.insertBreakdown, params: [b.trackingId, b.granularity, period, dimension, b.start, encodeBreakdownRows(rows)], key: `b\u0000${key}` });
     }
   }
-  // One row per visitor (its whole set of visits): see visit-history.ts.
+  // One row per visitor (its whole set of visits): see ../visit-history.ts.
   const visitors = visitorRecords(w.sessions);
   for (const v of visitors) out.push({ query: Q.insertSession, params: sessionParams(v) });
   for (const s of w.seen) out.push({ query: Q.insertSeen, params: [s.trackingId, s.eventId, s.at, seenTtl] });

@@ -46,7 +46,7 @@ export interface SessionRow {
   device: string;
   browser: string;
   os: string;
-  /** The visitor's earlier visits (visit-history.ts). */
+  /** The visitor's earlier visits (../visit-history.ts). */
   earlier: string;
 }
 
