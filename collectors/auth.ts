@@ -34,7 +34,7 @@ export interface Authorized {
 export type AuthResult = Authorized | Rejection;
 
 /** A tracking ID that is active and belongs to an active tenant (whoever sends for it). */
-export interface Admitted {
+export interface AdmittedTrackingId {
   ok: true;
   trackingId: TrackingIdRecord;
   tenant: Tenant;
@@ -56,7 +56,7 @@ type Lookup = { record: TrackingIdRecord; tenant: Tenant | undefined } | { recor
 
 export interface Authenticator {
   /** The registry half: is the tracking ID known and active, and its tenant active? Rejects when the registry fails. */
-  admit(trackingId: string): Promise<Admitted | Rejection>;
+  admit(trackingId: string): Promise<AdmittedTrackingId | Rejection>;
   /** admit, then authorize: the whole check. */
   authenticate(req: AuthRequest): Promise<AuthResult>;
 }
@@ -81,7 +81,7 @@ export function createAuthenticator(deps: AuthDeps, options: AuthOptions): Authe
     return p;
   }
 
-  async function admit(trackingId: string): Promise<Admitted | Rejection> {
+  async function admit(trackingId: string): Promise<AdmittedTrackingId | Rejection> {
     const found = await lookup(trackingId);
     if (!found.record) return reject('unknown_tracking_id', `tracking ID "${trackingId}"`);
     const { record, tenant } = found;

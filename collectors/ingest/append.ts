@@ -5,14 +5,14 @@
 import type { EventLog } from '../../core/ports.ts';
 import type { IngestCounters } from '../counters.ts';
 import type { Unavailable } from './unavailable.ts';
-import { done, next, type Enriched, type IngestOutcome, type Step } from './types.ts';
+import { done, next, type Enriched, type IngestOutcome, type IngestStep } from './types.ts';
 
 export interface AppendStepDeps {
   eventLog: Pick<EventLog, 'append'>;
   counters: Pick<IngestCounters, 'add'>;
 }
 
-export function createAppendStep(deps: AppendStepDeps, unavailable: Unavailable): Step<Enriched, IngestOutcome> {
+export function createAppendStep(deps: AppendStepDeps, unavailable: Unavailable): IngestStep<Enriched, IngestOutcome> {
   return async function append(input) {
     const { trackingId, events, dropped, rejected, allowOrigin } = input;
     const n = input.valid.length; // one enriched event per valid one

@@ -6,14 +6,14 @@
 import type { Authenticator } from '../auth.ts';
 import type { IngestCounters } from '../counters.ts';
 import type { Unavailable } from './unavailable.ts';
-import { done, next, type Admitted, type Identified, type Step } from './types.ts';
+import { done, next, type Admitted, type Identified, type IngestStep } from './types.ts';
 
 export interface AuthStepDeps {
   auth: Pick<Authenticator, 'admit'>;
   counters: Pick<IngestCounters, 'add'>;
 }
 
-export function createAuthStep(deps: AuthStepDeps, unavailable: Unavailable): Step<Identified, Admitted> {
+export function createAuthStep(deps: AuthStepDeps, unavailable: Unavailable): IngestStep<Identified, Admitted> {
   return async function auth(input) {
     const { trackingId, items } = input;
     let admitted: Awaited<ReturnType<Authenticator['admit']>>;

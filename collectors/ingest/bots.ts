@@ -4,9 +4,9 @@
  */
 import type { IngestCounters } from '../counters.ts';
 import { detectBot } from '../enrich/index.ts';
-import { done, next, type Attributed, type PureStep } from './types.ts';
+import { done, next, type Attributed, type PureIngestStep } from './types.ts';
 
-export function createDropBotsStep(deps: { counters: Pick<IngestCounters, 'add'> }): PureStep<Attributed, Attributed> {
+export function createDropBotsStep(deps: { counters: Pick<IngestCounters, 'add'> }): PureIngestStep<Attributed, Attributed> {
   return function dropBots(input) {
     const bot = input.checkBots ? detectBot(input.userAgent) : null;
     if (!bot) return next(input);

@@ -5,9 +5,9 @@
  */
 import type { Enricher } from '../enrich/index.ts';
 import type { Unavailable } from './unavailable.ts';
-import { done, next, type Attributed, type Enriched, type Step } from './types.ts';
+import { done, next, type Attributed, type Enriched, type IngestStep } from './types.ts';
 
-export function createEnrichStep(deps: { enricher: Enricher }, unavailable: Unavailable): Step<Attributed, Enriched> {
+export function createEnrichStep(deps: { enricher: Enricher }, unavailable: Unavailable): IngestStep<Attributed, Enriched> {
   return async function enrich(input) {
     const { valid } = input;
     if (valid.length === 0) return next({ ...input, events: [] });

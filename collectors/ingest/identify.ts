@@ -7,9 +7,9 @@ import { reject } from '../../core/errors.ts';
 import type { IngestCounters } from '../counters.ts';
 import { validateEvent, type ValidationLimits } from '../validate.ts';
 import { itemRejection, trackingIdOf } from './items.ts';
-import { done, next, type Identified, type Received, type PureStep } from './types.ts';
+import { done, next, type Identified, type Received, type PureIngestStep } from './types.ts';
 
-export function createIdentifyStep(deps: { counters: Pick<IngestCounters, 'add'> }, limits: ValidationLimits): PureStep<Received, Identified> {
+export function createIdentifyStep(deps: { counters: Pick<IngestCounters, 'add'> }, limits: ValidationLimits): PureIngestStep<Received, Identified> {
   return function identify(input) {
     const trackingId = input.items.map(trackingIdOf).find((id) => id !== undefined);
     if (trackingId !== undefined) return next({ ...input, trackingId });

@@ -4,9 +4,9 @@
  */
 import { authorize } from '../auth.ts';
 import type { IngestCounters } from '../counters.ts';
-import { done, next, type Admitted, type Permitted, type PureStep } from './types.ts';
+import { done, next, type Admitted, type Permitted, type PureIngestStep } from './types.ts';
 
-export function createOriginStep(deps: { counters: Pick<IngestCounters, 'add'> }): PureStep<Admitted, Permitted> {
+export function createOriginStep(deps: { counters: Pick<IngestCounters, 'add'> }): PureIngestStep<Admitted, Permitted> {
   return function origin(input) {
     const { facts } = input;
     const r = authorize(input.record, input.tenant, { trackingId: input.trackingId, origin: facts.origin, serverKey: facts.serverKey, referer: facts.referer, pixel: facts.pixel });

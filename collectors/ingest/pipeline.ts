@@ -19,7 +19,7 @@ import { createRateLimitStep } from './rate-limit.ts';
 import { createSenderStep } from './sender.ts';
 import { makeUnavailable } from './unavailable.ts';
 import { createValidateStep } from './validate.ts';
-import type { IngestOutcome, Received, RequestFacts, Step, StepResult } from './types.ts';
+import type { IngestOutcome, Received, RequestFacts, IngestStep, StepResult } from './types.ts';
 
 export type { Dropped, IngestOutcome, ItemRejection, RequestFacts } from './types.ts';
 
@@ -58,7 +58,7 @@ export function createIngest(deps: IngestDeps, config: CollectorConfig): Ingest 
 
 /** Steps run in order; the first that ends the request decides its outcome. */
 interface Pipeline<I, O> {
-  pipe<N>(step: Step<O, N>): Pipeline<I, N>;
+  pipe<N>(step: IngestStep<O, N>): Pipeline<I, N>;
   run(input: I): Promise<StepResult<O>>;
 }
 
@@ -66,9 +66,9 @@ function pipeline<I>(): Pipeline<I, I> {
   return chain<I, I>([]);
 }
 
-function chain<I, O>(steps: readonly Step<unknown, unknown>[]): Pipeline<I, O> {
+function chain<I, O>(steps: readonly IngestStep<unknown, unknown>[]): Pipeline<I, O> {
   return {
-    pipe: <N>(step: Step<O, N>) => chain<I, N>([...steps, step as Step<unknown, unknown>]),
+    pipe: <N>(step: IngestStep<O, N>) => chain<I, N>([...steps, step as IngestStep<unknown, unknown>]),
     async run(input) {
       let value: unknown = input;
       for (const step of steps) {

@@ -9,14 +9,14 @@ import type { RateLimiter } from '../../core/ports.ts';
 import type { CollectorConfig } from '../config.ts';
 import type { IngestCounters } from '../counters.ts';
 import { retryAfterSeconds } from '../rate-limit.ts';
-import { done, next, type Permitted, type Step } from './types.ts';
+import { done, next, type Permitted, type IngestStep } from './types.ts';
 
 export interface RateLimitStepDeps {
   rateLimiter: RateLimiter;
   counters: Pick<IngestCounters, 'add'>;
 }
 
-export function createRateLimitStep(deps: RateLimitStepDeps, config: Pick<CollectorConfig, 'burstFactor'>): Step<Permitted, Permitted> {
+export function createRateLimitStep(deps: RateLimitStepDeps, config: Pick<CollectorConfig, 'burstFactor'>): IngestStep<Permitted, Permitted> {
   return async function rateLimit(input) {
     const { trackingId, allowOrigin } = input;
     const n = input.items.length;

@@ -5,9 +5,9 @@
  * forwarded. A forwarded IP that is not an IP address is ignored. Pure.
  */
 import { isIP } from 'node:net';
-import { next, type Attributed, type PureStep, type Validated } from './types.ts';
+import { next, type Attributed, type PureIngestStep, type Validated } from './types.ts';
 
-export function createSenderStep(): PureStep<Validated, Attributed> {
+export function createSenderStep(): PureIngestStep<Validated, Attributed> {
   return function sender(input) {
     const { facts } = input;
     const server = input.mode === 'server';

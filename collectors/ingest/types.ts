@@ -104,10 +104,10 @@ export interface Enriched extends Attributed {
 /** A step either hands its stage on, or ends the request with an outcome. */
 export type StepResult<T> = { next: T } | { done: IngestOutcome };
 
-export type Step<I, O> = (input: I) => StepResult<O> | Promise<StepResult<O>>;
+export type IngestStep<I, O> = (input: I) => StepResult<O> | Promise<StepResult<O>>;
 
 /** A step that needs no I/O. */
-export type PureStep<I, O> = (input: I) => StepResult<O>;
+export type PureIngestStep<I, O> = (input: I) => StepResult<O>;
 
 export const next = <T>(value: T): StepResult<T> => ({ next: value });
 export const done = <T = never>(outcome: IngestOutcome): StepResult<T> => ({ done: outcome });

@@ -8,9 +8,9 @@ import { reject } from '../../core/errors.ts';
 import type { IngestCounters } from '../counters.ts';
 import { validateEvent, type ValidEvent, type ValidationLimits } from '../validate.ts';
 import { itemRejection, trackingIdOf } from './items.ts';
-import { next, type Dropped, type ItemRejection, type Permitted, type PureStep, type Validated } from './types.ts';
+import { next, type Dropped, type ItemRejection, type Permitted, type PureIngestStep, type Validated } from './types.ts';
 
-export function createValidateStep(deps: { counters: Pick<IngestCounters, 'add'> }, limits: ValidationLimits): PureStep<Permitted, Validated> {
+export function createValidateStep(deps: { counters: Pick<IngestCounters, 'add'> }, limits: ValidationLimits): PureIngestStep<Permitted, Validated> {
   return function validate(input) {
     const { trackingId } = input;
     const rejected: ItemRejection[] = [];

@@ -5,7 +5,7 @@ import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type Sto
 import type { RollupCql } from './cassandra-cql.ts';
 import { mapLimit } from './async.ts';
 import { selectAll } from './cassandra-select.ts';
-import { num, periodOf, periodsIn, rollupRow, sessionState, type Row } from './cassandra-rows.ts';
+import { num, periodOf, periodsIn, rollupRowFromCassandra, sessionFromCassandra, type Row } from './cassandra-rows.ts';
 import { decodeBreakdownRows } from './rollup-codec.ts';
 import { decodeEarlier, distinctVisitors } from '../visit-history.ts';
 
@@ -22,7 +22,7 @@ export function createRollupReads(client: cassandra.Client, Q: RollupCql, concur
       const rows = await selectAll(client, Q.selectBucketBreakdowns, [k.trackingId, k.granularity, period, [...DIMENSIONS], k.start]);
       for (const r of rows) breakdowns.push(...decodeBreakdownRows(r.rows as Buffer, r.dimension as Dimension));
     }
-    return { trackingId: k.trackingId, granularity: k.granularity, start: k.start, totals: rollupRow(row), breakdowns, logicVersion: row.logic_version as number };
+    return { trackingId: k.trackingId, granularity: k.granularity, start: k.start, totals: rollupRowFromCassandra(row), breakdowns, logicVersion: row.logic_version as number };
   }
 
   return {
@@ -35,7 +35,7 @@ export function createRollupReads(client: cassandra.Client, Q: RollupCql, concur
       const found = await mapLimit(distinctVisitors(keys), concurrency, async (k) => (await client.execute(Q.selectSession, [k.trackingId, k.visitorId])).first());
       return found
         .filter((r): r is Row => r !== null && r !== undefined)
-        .flatMap((r) => [...decodeEarlier(r.earlier as string | null, r.tracking_id as string, r.visitor_id as string), sessionState(r)]);
+        .flatMap((r) => [...decodeEarlier(r.earlier as string | null, r.tracking_id as string, r.visitor_id as string), sessionFromCassandra(r)]);
     },
 
     async seenEventIds(trackingId, eventIds) {
@@ -52,7 +52,7 @@ export function createRollupReads(client: cassandra.Client, Q: RollupCql, concur
     async readTotals(trackingId, granularity, from, to) {
       const perPeriod = await mapLimit(periodsIn(granularity, from, to), concurrency, (period) =>
         selectAll(client, Q.selectTotals, [trackingId, granularity, period, from, to]));
-      return perPeriod.flat().map((r) => Object.assign(rollupRow(r), { start: num(r.bucket_start) }));
+      return perPeriod.flat().map((r) => Object.assign(rollupRowFromCassandra(r), { start: num(r.bucket_start) }));
     },
 
     async readBreakdown(trackingId, granularity, from, to, dimension) {

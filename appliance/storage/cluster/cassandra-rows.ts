@@ -47,7 +47,7 @@ export function counterParams(r: RollupRow): unknown[] {
   return [r.pageviews, r.events, r.visits, r.bounces, r.durationMs, r.conversions, r.revenue, Buffer.from(r.visitors.buffer, r.visitors.byteOffset, r.visitors.byteLength)];
 }
 
-export function rollupRow(r: Row): RollupRow {
+export function rollupRowFromCassandra(r: Row): RollupRow {
   const revenue: Record<string, number> = {};
   for (const [k, v] of Object.entries((r.revenue ?? {}) as Record<string, unknown>)) revenue[k] = num(v);
   const b = r.visitors as Buffer | null;
@@ -72,7 +72,7 @@ export function sessionParams({ latest: s, earlier }: VisitorRecord): unknown[] 
   ];
 }
 
-export function sessionState(r: Row): SessionState {
+export function sessionFromCassandra(r: Row): SessionState {
   return {
     trackingId: r.tracking_id as string,
     visitorId: r.visitor_id as string,

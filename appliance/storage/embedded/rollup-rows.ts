@@ -64,7 +64,7 @@ export function counterColumns(r: RollupRow): CounterColumns {
   };
 }
 
-export function rollupRow(c: CounterColumns): RollupRow {
+export function rollupRowFromSqlite(c: CounterColumns): RollupRow {
   return {
     pageviews: c.pageviews,
     events: c.events,
@@ -104,7 +104,7 @@ function plainBytes(b: Buffer): Uint8Array {
 }
 
 export function breakdownRow(r: BreakdownColumns): BreakdownRow {
-  return { ...rollupRow(r), dimension: r.dimension, value: r.value };
+  return { ...rollupRowFromSqlite(r), dimension: r.dimension, value: r.value };
 }
 
 export function sessionColumns({ latest: s, earlier }: VisitorRecord): SessionRow {
@@ -131,7 +131,7 @@ export function sessionColumns({ latest: s, earlier }: VisitorRecord): SessionRo
   };
 }
 
-export function sessionState(r: SessionRow): SessionState {
+export function sessionFromSqlite(r: SessionRow): SessionState {
   return {
     trackingId: r.tracking_id,
     visitorId: r.visitor_id,

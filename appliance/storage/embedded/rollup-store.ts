@@ -9,7 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { decodeEarlier, distinctVisitors, visitorRecords } from '../visit-history.ts';
 import {
-  breakdownRow, counterColumns, rawRow, rollupRow, sessionColumns, sessionState,
+  breakdownRow, counterColumns, rawRow, rollupRowFromSqlite, sessionColumns, sessionFromSqlite,
   type BreakdownColumns, type RawRow, type SessionRow, type TotalsRow,
 } from './rollup-rows.ts';
 
@@ -132,7 +132,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
         granularity: t.granularity,
         start: t.bucket_start,
         logicVersion: t.logic_version,
-        totals: rollupRow(t),
+        totals: rollupRowFromSqlite(t),
         breakdowns: selectBucketBreakdowns.all(k.trackingId, k.granularity, k.start).map(breakdownRow),
       });
     }
@@ -171,7 +171,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
       const out: SessionState[] = [];
       for (const k of distinctVisitors(keys)) {
         const row = selectSession.get(k.trackingId, k.visitorId);
-        if (row) out.push(...decodeEarlier(row.earlier, row.tracking_id, row.visitor_id), sessionState(row));
+        if (row) out.push(...decodeEarlier(row.earlier, row.tracking_id, row.visitor_id), sessionFromSqlite(row));
       }
       return out;
     },
