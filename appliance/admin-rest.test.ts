@@ -18,7 +18,7 @@ async function app(): Promise<FastifyInstance & AsyncDisposable> {
   return Object.assign(fastify, { [Symbol.asyncDispose]: () => fastify.close() });
 }
 
-test('a tenant API key on /api/admin/* is 403 tenant_key_not_allowed, as in the tRPC admin API (issue 11: was 401 "Missing or unknown API key")', async () => {
+test('a tenant API key on /api/admin/* is 403 tenant_key_not_allowed, as in the tRPC admin API (was 401 "Missing or unknown API key")', async () => {
   await using fastify = await app();
   const as = (authorization?: string) => fastify.inject({ url: '/api/admin/status', headers: authorization ? { authorization } : {} });
 

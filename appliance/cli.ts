@@ -50,7 +50,7 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
     const config = loadConfig(command === 'start' ? env : cliEnv(env));
     if (command === 'start') return await start(config, env);
     if (command === 'admin-users') return await adminUsersCommand(config, sub, args, flagEnv, env);
-    // Dashboards and embedding (issue 6): appliance/embed-cli.ts.
+    // Dashboards and embedding: appliance/embed-cli.ts.
     if (isEmbedCommand(command, sub)) return await embedCommand(config, command, sub, args, flagEnv);
     return await registryCommand(config, command, sub, args, flagEnv);
   } catch (error) {

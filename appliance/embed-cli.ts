@@ -1,5 +1,5 @@
 /**
- * CLI commands for dashboard embedding (issue 6):
+ * CLI commands for dashboard embedding:
  *
  *   almanac embed-tokens create --tracking-id <id> [--expires-in-days 30 | --expires-at <ISO>] [--page-prefix /blog/] [--origins https://portal.example,…]
  *   almanac tenants rotate-embed-secret <tenantId>

@@ -1,5 +1,5 @@
 /**
- * Dashboard embedding over HTTP (issue 6):
+ * Dashboard embedding over HTTP:
  *
  *   POST /api/admin/embed-tokens                       admin key; body IssueEmbedTokenInput -> 201 the token and snippets
  *   POST /api/admin/tenants/:id/rotate-embed-secret    admin key; revokes every embed token of the tenant

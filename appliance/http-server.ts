@@ -83,7 +83,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
 
   if (config.roles.includes('query')) {
     const query = createQueryService(
-      // newestEventTs: meta.dataAsOf from the in-process aggregator when this node runs it (issue 6).
+      // newestEventTs: meta.dataAsOf from the in-process aggregator when this node runs it.
       { rollups: storage.rollups, cache: storage.cache, registry: storage.registry, newestEventTs: () => deps.aggregator?.stats().newestEventTs },
       { ...config.query },
     );

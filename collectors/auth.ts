@@ -33,6 +33,13 @@ export interface Authorized {
 
 export type AuthResult = Authorized | Rejection;
 
+/** A tracking ID that is active and belongs to an active tenant (whoever sends for it). */
+export interface AdmittedTrackingId {
+  ok: true;
+  trackingId: TrackingIdRecord;
+  tenant: Tenant;
+}
+
 export interface AuthDeps {
   registry: Pick<Registry, 'getTrackingId' | 'getTenant'>;
   now?: () => number;
@@ -48,6 +55,9 @@ export interface AuthOptions {
 type Lookup = { record: TrackingIdRecord; tenant: Tenant | undefined } | { record: undefined };
 
 export interface Authenticator {
+  /** The registry half: is the tracking ID known and active, and its tenant active? Rejects when the registry fails. */
+  admit(trackingId: string): Promise<AdmittedTrackingId | Rejection>;
+  /** admit, then authorize: the whole check. */
   authenticate(req: AuthRequest): Promise<AuthResult>;
 }
 
@@ -71,15 +81,21 @@ export function createAuthenticator(deps: AuthDeps, options: AuthOptions): Authe
     return p;
   }
 
+  async function admit(trackingId: string): Promise<AdmittedTrackingId | Rejection> {
+    const found = await lookup(trackingId);
+    if (!found.record) return reject('unknown_tracking_id', `tracking ID "${trackingId}"`);
+    const { record, tenant } = found;
+    if (record.status !== 'active') return reject('tracking_id_revoked', `tracking ID "${record.id}" is ${record.status}`);
+    if (!tenant) return reject('unknown_tracking_id', `tracking ID "${record.id}" belongs to no tenant`);
+    if (tenant.status !== 'active') return reject('tenant_suspended');
+    return { ok: true, trackingId: record, tenant };
+  }
+
   return {
+    admit,
     async authenticate(req) {
-      const found = await lookup(req.trackingId);
-      if (!found.record) return reject('unknown_tracking_id', `tracking ID "${req.trackingId}"`);
-      const { record, tenant } = found;
-      if (record.status !== 'active') return reject('tracking_id_revoked', `tracking ID "${record.id}" is ${record.status}`);
-      if (!tenant) return reject('unknown_tracking_id', `tracking ID "${record.id}" belongs to no tenant`);
-      if (tenant.status !== 'active') return reject('tenant_suspended');
-      return authorize(record, tenant, req);
+      const admitted = await admit(req.trackingId);
+      return admitted.ok ? authorize(admitted.trackingId, admitted.tenant, req) : admitted;
     },
   };
 }

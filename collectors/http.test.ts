@@ -4,7 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import fc from 'fast-check';
 import type { CollectorConfigInput } from './config.ts';
-import { clientIp, createCollector, pixelEvent, registerCollectorRoutes, type Collector } from './http.ts';
+import { createCollector, registerCollectorRoutes, type Collector } from './http.ts';
+import { pixelEvent } from './pixel.ts';
+import { clientIp } from './request.ts';
 import {
   CHROME_UA,
   aTenant,
@@ -146,7 +148,7 @@ describe('POST /api/event', () => {
   });
 });
 
-describe('visitor IDs across restarts and days (issue 11)', () => {
+describe('visitor IDs across restarts and days', () => {
   const send = async (collectorOn: { post: Awaited<ReturnType<typeof setup>>['post'] }) => {
     const res = await collectorOn.post('/api/event', anEvent(), { ...BROWSER, 'x-forwarded-for': '203.0.113.9' });
     assert.equal(res.statusCode, 202);
@@ -255,7 +257,7 @@ describe('POST /api/batch', () => {
     assert.equal(eventLog.appended.length, 2);
   });
 
-  test('issue 11: no "duplicates" field claims 0 for resent event IDs the collector cannot recognise; accepted = appended', async () => {
+  test('no "duplicates" field claims 0 for resent event IDs the collector cannot recognise; accepted = appended', async () => {
     const { post, eventLog } = await setup();
     const events = [anEvent(), anEvent()];
     assert.deepEqual((await post('/api/batch', events)).json(), { accepted: 2, rejected: [] });
@@ -313,7 +315,7 @@ describe('bots', () => {
     const headless = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36';
     const one = await post('/api/event', anEvent(), { ...BROWSER, 'user-agent': headless });
     assert.equal(one.statusCode, 202);
-    // issue 11: bot events were answered as accepted although they are dropped.
+    // The bug: bot events were answered as accepted although they are dropped.
     assert.deepEqual(one.json(), { accepted: 0, dropped: { bot: 1 } });
     const batch = await post('/api/batch', [anEvent(), anEvent()], { ...BROWSER, 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' });
     assert.equal(batch.statusCode, 202);

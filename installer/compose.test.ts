@@ -227,7 +227,7 @@ test('the Dockerfile: multi-stage, pinned base, production deps, non-root, /heal
 
 test('the load balancer sends the collector paths to collectors, admin paths to the admin node', () => {
   const cfg = renderHaproxyConfig();
-  const httpSource = readFileSync(path.join(root, 'collectors/http.ts'), 'utf8');
+  const httpSource = readFileSync(path.join(root, 'collectors/routes.ts'), 'utf8');
   for (const p of COLLECTOR_PATHS) assert.ok(httpSource.includes(`'${p}'`), `collector serves ${p}`);
   assert.match(cfg, /use_backend collectors if ingest/);
   assert.match(cfg, /backend collectors[\s\S]*server-template collector 1-\d+ collector:8420 check resolvers docker/);

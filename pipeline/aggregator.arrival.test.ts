@@ -1,5 +1,5 @@
 /**
- * Regression (issue 11) end to end on the embedded profile: one visitor's events sent in shuffled
+ * Regression (visits depended on arrival order) end to end on the embedded profile: one visitor's events sent in shuffled
  * ts order (offline queues, server senders, backfills) through the aggregator and SQLite, with a
  * new aggregator instance taking over half-way (its visits come back from the store), give the
  * visits, bounces, durations and entry/exit pages of sessionising the sorted events.

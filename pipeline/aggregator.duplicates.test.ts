@@ -1,5 +1,5 @@
 /**
- * issue 11: the collector cannot know that an event resent in a later request is a duplicate; the
+ * The collector cannot know that an event resent in a later request is a duplicate; the
  * aggregator finds it against its seen-ID set. Those duplicates must show where the README says
  * duplicates are counted: the tracking ID's ingest counters (admin API trackingIds.counts).
  */

@@ -112,7 +112,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   if (dropBrowser !== undefined) log(`aggregator: TEST ONLY: events of browser '${dropBrowser}' are not counted (logic version 0)`);
   const options: RollupOptions = {
     sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion,
-    // Every visit an accepted late event can join stays in the visitor's state (issue 11).
+    // Every visit an accepted late event can join stays in the visitor's state.
     historyMs: historyFor(config.maxEventAgeHours ?? 72, config.sessionTimeoutMs),
   };
   const partitions = new Map<number, PartitionWork>();

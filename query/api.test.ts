@@ -59,7 +59,7 @@ describe('aggregate', () => {
     });
   });
 
-  test('issue 11: meta.dataAsOf is to the minute, also from the in-process aggregator (was ms-precise until a restart)', async () => {
+  test('meta.dataAsOf is to the minute, also from the in-process aggregator (was ms-precise until a restart)', async () => {
     const fromRollups = await (await setup()).get(`${AGG}?site_id=site-a&period=day&metrics=visitors`);
     assert.equal(fromRollups.body.meta.dataAsOf, '2025-03-31T09:58:00.000Z');
     const inProcess = await (await setup({ newestEventTs: () => ({ 'site-a': at('2025-03-31T09:58:41.123Z') }) })).get(`${AGG}?site_id=site-a&period=day&metrics=visitors`);
@@ -178,7 +178,7 @@ describe('breakdown', () => {
   });
 });
 
-test('issue 11: direct traffic is "Direct / None" in the source breakdown, as in Plausible (was "(none)"); stored rows keep "(none)"', async () => {
+test('direct traffic is "Direct / None" in the source breakdown, as in Plausible (was "(none)"); stored rows keep "(none)"', async () => {
   const { get, rollups } = await setup();
   const r = await get(`${BD}?site_id=site-a&period=day&property=source&metrics=visitors`);
   assert.deepEqual(r.body.results.map((x: { source: string }) => x.source).sort(), ['Direct / None', 'google']);
@@ -242,7 +242,7 @@ describe('cache', () => {
     assert.equal((await get(CLOSED)).cache, 'hit');
   });
 
-  test('issue 11: the data version never goes backwards when its counter is lost (restart, eviction)', async () => {
+  test('the data version never goes backwards when its counter is lost (restart, eviction)', async () => {
     const { get, cache, clock } = await setup();
     const first = await get(CLOSED);
     await cache.incr('dv:site-a');

@@ -15,7 +15,7 @@ test('bench reports p50/p99 of aggregate and timeseries, cached and uncached', a
   }
 });
 
-// Issue 11: the cluster bench measured the in-process cache instead of Redis.
+// The bug: the cluster bench measured the in-process cache instead of Redis.
 test('the cached runs go through the cache passed in (the profile\'s: Redis in the cluster)', async () => {
   const now = Date.UTC(2025, 5, 1, 12);
   const inner = new MemoryCache(() => now);

@@ -19,9 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The UIs. Add one here; paths are relative to the repository root. */
 export const UIS = [
-  // The admin console's renderer (issue 5): served at /console and loaded by the Electron shell.
+  // The admin console's renderer: served at /console and loaded by the Electron shell.
   { name: 'console', entry: 'console/renderer/index.tsx', static: 'console/renderer/static', out: 'dist/ui/console', budgetKb: 250 },
-  // The merchant dashboard (issue 6): the iframe page and the <almanac-dashboard> web component.
+  // The merchant dashboard: the iframe page and the <almanac-dashboard> web component.
   // `plugins`: a module whose default export returns extra esbuild plugins (here: ApexCharts from
   // its sources without the chart types the dashboard never draws, to fit the budget).
   { name: 'dashboard', entry: 'query/dashboard/index.tsx', static: 'query/dashboard/static', out: 'dist/ui/dashboard', budgetKb: 150, plugins: 'query/dashboard/build/apex-lite.mjs' },

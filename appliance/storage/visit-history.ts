@@ -1,5 +1,6 @@
 /**
- * How both rollup stores keep a visitor's visits (issue 11): one row per visitor, as before,
+ * How both rollup stores keep a visitor's visits (all those a late event can still join, so that
+ * arrival order does not change the visits): one row per visitor, as before,
  * with the latest visit in its columns (so pruning by its end, and the expiry index, work as they
  * did) and the earlier visits late events can still join in one `earlier` text cell. The latest
  * visit ends last, so a row whose latest visit is past the horizon holds nothing worth keeping.

@@ -275,7 +275,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
 
   /**
    * Recomputed visits replace the live state of their visitors when late events may still join
-   * them. A visitor keeps every visit a late event can join (issue 11), and a commit writes a
+   * them. A visitor keeps every visit a late event can join, and a commit writes a
    * visitor's whole set: so its live visits the day's recompute stands for (those that overlap
    * the day, or come within the timeout of a recomputed one) give way, the others stay.
    */

@@ -110,7 +110,7 @@ describe('sessionization edges', () => {
     assert.deepEqual(rows(hour, 'entry_page'), { '/old': { visits: 1, bounces: 1, durationMs: 0, pageviews: 0 } });
   });
 
-  // Regression (issue 11): a second late event of that old visit counted as yet another visit.
+  // Regression: a second late event of that old visit counted as yet another visit.
   test('late events join the earlier visit they belong to, and one that bridges two visits merges them', () => {
     const state = new RollupState();
     state.apply([makeEvent({ ts: T + 75 * MINUTE_MS, path: '/now' }), makeEvent({ ts: T, path: '/old' })]);

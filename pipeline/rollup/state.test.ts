@@ -97,7 +97,7 @@ function orderFreeView(diff: RollupDiff): unknown[] {
   });
 }
 
-describe('arrival order does not change the visits (issue 11)', () => {
+describe('arrival order does not change the visits', () => {
   // Regression: events sent out of ts order (offline queues, server senders, backfills) were
   // split into extra visits by the old "late" rule: +53 % to +118 % visits on real traffic.
   test('any permutation, in any batches through a store, gives computeRollups over the sorted events', () => {

@@ -16,7 +16,7 @@
  *    latest), so an event arriving out of ts order joins the visit it belongs to, or bridges two
  *    (both retracted, the merged one added): visits, bounces, durations, entry/exit pages and the
  *    visit dimensions come out as sessionising the visitor's sorted events would, whatever the
- *    arrival order (issue 11; before, such an event counted as a visit of its own).
+ *    arrival order (before, such an event counted as a visit of its own).
  * Event-level rows are never retracted (a sketch cannot forget a visitor): if a late event
  * becomes a session's first event and changes its source, pageviews already counted under the
  * old source stay there, while the session's visits/bounces/duration move to the new one.

@@ -1,6 +1,6 @@
 /**
  * Issuing embed tokens and rotating a tenant's embed secret: what the REST admin route, the CLI
- * and (later) the tRPC admin API call. Input is validated here, once, for all of them.
+ * and the tRPC admin API call. Input is validated here, once, for all of them.
  */
 import type { EmbedSecret, EmbedSecretRegistry, Registry } from '../../core/ports.ts';
 import { newEmbedSecret, newTokenId, signEmbedToken, type EmbedClaims } from './token.ts';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Property-based API tests (issue 11): a pinned schemathesis, installed into a venv outside the
+# Property-based API tests: a pinned schemathesis, installed into a venv outside the
 # checkout, runs against an embedded appliance on a free port with a temp data folder, over the
 # collector, stats and admin REST routes of /api/openapi.json, a bounded number of cases each.
 # Fails on server errors, responses that do not match the document, and valid requests refused

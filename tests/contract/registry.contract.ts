@@ -232,7 +232,7 @@ export function scalingRegistryContract(name: string, make: () => Promise<Harnes
   });
 }
 
-// ---------------------------------------------------------------- admin users, sessions, audit (issue 5)
+// ---------------------------------------------------------------- admin users, sessions, audit
 
 /** Contract of the AdminRegistry part of the Registry (admin API): users, sessions, audit log, tenant deletion. */
 export function adminRegistryContract(name: string, make: () => Promise<Harness<Registry>>): void {

@@ -213,7 +213,7 @@ export function rollupStoreContract(name: string, make: () => Promise<Harness<Ro
       assert.deepEqual([...got].sort((x, y) => (x.visitorId < y.visitorId ? -1 : 1)), [a2, b]);
     });
 
-    // Issue 11: every visit a late event can still join is kept, not only the latest.
+    // Every visit a late event can still join is kept, not only the latest.
     test('a visitor keeps several visits: a commit replaces its whole set, reads give each visitor once, by start', async () => {
       const site = unique('visits');
       const partition = freshPartition();
@@ -252,7 +252,7 @@ export function rollupStoreContract(name: string, make: () => Promise<Harness<Ro
   });
 }
 
-// ---------------------------------------------------------------- tenant deletion (admin API, issue 5)
+// ---------------------------------------------------------------- tenant deletion (admin API)
 
 /** Contract of RollupStore.deleteTrackingId: every bucket in the range goes, other sites stay. */
 export function rollupDeletionContract(name: string, make: () => Promise<Harness<RollupStore>>): void {

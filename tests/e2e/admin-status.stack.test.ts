@@ -1,5 +1,5 @@
 /**
- * Issue 11: /api/admin/status of a supervised cluster node showed the ingest counters of whichever
+ * The bug: /api/admin/status of a supervised cluster node showed the ingest counters of whichever
  * collector worker answered (two calls alternated between 10,512 and 10,466 of 20,978) and
  * `aggregator: null` (the aggregator runs in a worker of its own). Now every answer adds up the
  * live processes of the cluster (their heartbeats in Redis; appliance/process-totals.ts).

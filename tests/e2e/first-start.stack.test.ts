@@ -1,5 +1,5 @@
 /**
- * Issue 11: the cluster profile on a fresh clone. `almanac start --profile cluster` with no data
+ * The bug: the cluster profile on a fresh clone. `almanac start --profile cluster` with no data
  * folder died with ENOENT .data/credentials.json after it had made the first tenant, admin key and
  * admin user in MongoDB; the next start found the tenant and never wrote them. Now: the first
  * start writes credentials.json, a second changes nothing, and a start that finds the tenant

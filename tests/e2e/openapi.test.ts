@@ -72,7 +72,7 @@ test('stats responses match the document', async () => {
   assert.equal(await conforms('GET', '/api/v1/stats/breakdown', { headers: auth, query: `${site}&period=day&property=shoe_size` }), 400);
 });
 
-test('regression: a wrong method on a known path answers 405 with Allow, not 404 (issue 11)', async () => {
+test('regression: a wrong method on a known path answers 405 with Allow, not 404', async () => {
   const cases: [string, string, string][] = [
     ['POST', '/api/v1/stats/aggregate', 'GET, HEAD'],
     ['GET', '/api/event', 'OPTIONS, POST'],

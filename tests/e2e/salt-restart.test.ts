@@ -1,5 +1,5 @@
 /**
- * Regression (issue 11, item 1): every restart gave returning visitors a new identity. The daily
+ * Regression: every restart gave returning visitors a new identity. The daily
  * salt lived only in the in-process cache, so the same IP and user agent got a new visitor ID
  * after a kill -9 or a graceful restart: one visitor across 2 restarts counted as 3 visitors and
  * 3 visits. The salt now lives in the registry (SQLite), created once per UTC day.

@@ -1,5 +1,5 @@
 /**
- * Regression (issue 11, item 1), cluster profile: the daily salt lived only in Redis (no
+ * Regression, cluster profile: the daily salt lived only in Redis (no
  * persistence), so after a Redis restart a collector that had not memoised the salt yet made a
  * new one, and one visitor sending through two collectors counted twice. The salt now lives in
  * the registry (MongoDB), created once per UTC day, and never in Redis.

@@ -95,7 +95,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`ALTER TABLE {ks}.checkpoints ADD owner_epoch bigint`],
   },
   {
-    // Issue 11: every visit a late event can still join, not only the latest (appliance/storage/visit-history.ts).
+    // Every visit a late event can still join, not only the latest (appliance/storage/visit-history.ts).
     version: 3,
     name: 'earlier visits of each visitor',
     statements: [`ALTER TABLE {ks}.sessions ADD earlier text`],

@@ -4,7 +4,7 @@
  * and deletion for tests and tools. Part of the Kafka adapter (kafka-event-log.ts).
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import type { KafkaEventLogOptions } from './kafka-event-log.ts';
+import type { KafkaEventLogOptions } from './kafka-options.ts';
 
 /** Deletes a topic (tests, tools). */
 export async function deleteKafkaTopic(brokers: readonly string[], topic: string): Promise<void> {

@@ -1,10 +1,13 @@
 /**
- * The registry on SQLite: tenants, tracking IDs, API keys, daily ingest counters and daily salts.
+ * The registry on SQLite: tenants, tracking IDs, API keys and daily ingest counters here; the
+ * other parts spread in, one module each (replay-jobs.ts, scaling.ts, embed-secrets.ts,
+ * admin-registry.ts, salts.ts).
  */
-import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
-import type { Statement } from 'better-sqlite3';
+import type { ApiKeyRecord, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
 import type { SqliteDatabase } from './database.ts';
+import { definedOnly, rethrowDuplicate } from './registry-writes.ts';
+import { createEmbeddedReplayJobs } from './replay-jobs.ts';
+import { createEmbeddedScaling } from './scaling.ts';
 import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';
 import { createEmbeddedAdminRegistry } from './admin-registry.ts';
 import { createEmbeddedSalts } from './salts.ts';
@@ -100,58 +103,16 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
     }
   });
 
-  const insertReplayJob = db.prepare('INSERT INTO replay_jobs (id, status, created_at, doc) VALUES (?, ?, ?, ?)');
-  const selectReplayJob = db.prepare<[string], { doc: string }>('SELECT doc FROM replay_jobs WHERE id = ?');
-  const selectReplayJobs = db.prepare<[], { doc: string }>('SELECT doc FROM replay_jobs ORDER BY created_at, id');
-  const replaceReplayJob = db.prepare('UPDATE replay_jobs SET status = ?, doc = ? WHERE id = ?');
-  const byStatus = new Map<number, Statement<ReplayStatus[], { doc: string }>>();
-  function replayJobsWithStatus(n: number): Statement<ReplayStatus[], { doc: string }> {
-    let s = byStatus.get(n);
-    if (!s) {
-      s = db.prepare<ReplayStatus[], { doc: string }>(`SELECT doc FROM replay_jobs WHERE status IN (${new Array(n).fill('?').join(',')}) ORDER BY created_at, id`);
-      byStatus.set(n, s);
-    }
-    return s;
-  }
-  // Read-modify-write in one IMMEDIATE transaction: a runner's progress update and an admin's
-  // cancel request (other process) do not lose each other's fields.
-  const updateReplayJobTx = db.transaction((id: string, patch: Partial<Omit<ReplayJob, 'id' | 'createdAt'>>) => {
-    const row = selectReplayJob.get(id);
-    if (!row) throw new Error(`Unknown replay job '${id}'. List replay jobs to find its ID.`);
-    const current = JSON.parse(row.doc) as ReplayJob;
-    const next: ReplayJob = { ...current, ...definedOnly(patch), id: current.id, createdAt: current.createdAt };
-    next.cancelRequested = current.cancelRequested || next.cancelRequested;
-    replaceReplayJob.run(next.status, JSON.stringify(next), id);
-    return next;
-  });
-
-  // ---------------------------------------------------------------- scaling
-  const selectDesired = db.prepare<[string], { counts: string }>('SELECT counts FROM desired_scale WHERE node_id = ?');
-  const upsertDesired = db.prepare(
-    `INSERT INTO desired_scale (node_id, counts, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (node_id) DO UPDATE SET counts = excluded.counts, updated_at = excluded.updated_at`,
-  );
-  const upsertNode = db.prepare(
-    `INSERT INTO nodes (node_id, last_seen_at, doc) VALUES (?, ?, ?)
-     ON CONFLICT (node_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, doc = excluded.doc`,
-  );
-  const selectNodes = db.prepare<[number], { doc: string }>('SELECT doc FROM nodes WHERE last_seen_at >= ? ORDER BY node_id');
-
   function requireTenant(tenantId: string, what: string): void {
     if (!selectTenant.get(tenantId)) throw new Error(`Unknown tenant '${tenantId}': create the tenant before its ${what}.`);
   }
 
-  function rethrowDuplicate(err: unknown, what: string): never {
-    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-      throw new Error(`${what} already exists. Choose another ID, or update the existing one.`, { cause: err });
-    }
-    throw err;
-  }
-
   return {
-    ...createEmbeddedEmbedSecrets(db, now), // dashboards (issue 6): embed-token secrets
-    ...createEmbeddedAdminRegistry(db, now), // control plane (issue 5): admin users, sessions, audit log
-    ...createEmbeddedSalts(db, now), // visitor IDs (issue 11): the daily salts
+    ...createEmbeddedEmbedSecrets(db, now), // dashboards: embed-token secrets
+    ...createEmbeddedAdminRegistry(db, now), // control plane: admin users, sessions, audit log
+    ...createEmbeddedSalts(db, now), // visitor IDs: the daily salts
+    ...createEmbeddedReplayJobs(db),
+    ...createEmbeddedScaling(db, now),
     async createTenant(t) {
       const record: Tenant = { ...t, createdAt: now() };
       try {
@@ -220,53 +181,8 @@ export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = D
       return out;
     },
 
-    async createReplayJob(job) {
-      try {
-        insertReplayJob.run(job.id, job.status, job.createdAt, JSON.stringify(job));
-      } catch (err) {
-        rethrowDuplicate(err, `Replay job '${job.id}'`);
-      }
-      return structuredClone(job);
-    },
-    async getReplayJob(id) {
-      const row = selectReplayJob.get(id);
-      return row && (JSON.parse(row.doc) as ReplayJob);
-    },
-    async listReplayJobs(filter = {}) {
-      // The runners poll for active jobs every second: filter in SQL (index on status).
-      if (filter.status?.length === 0) return [];
-      const rows = filter.status ? replayJobsWithStatus(filter.status.length).all(...filter.status) : selectReplayJobs.all();
-      const jobs = rows.map((r) => JSON.parse(r.doc) as ReplayJob);
-      return filter.limit !== undefined ? jobs.slice(Math.max(0, jobs.length - filter.limit)) : jobs;
-    },
-    async updateReplayJob(id, patch) {
-      return updateReplayJobTx.immediate(id, patch);
-    },
-
-    async getDesiredScale(nodeId) {
-      const row = selectDesired.get(nodeId);
-      return row && (JSON.parse(row.counts) as WorkerCounts);
-    },
-    async setDesiredScale(nodeId, counts) {
-      // One SQLite file: its event log has one consumer per group, so only 1 of each role.
-      assertDesiredScale(counts, 'embedded');
-      const { collector, archiver, aggregator, query } = counts;
-      upsertDesired.run(nodeId, JSON.stringify({ collector, archiver, aggregator, query }), now());
-    },
-    async reportNode(status: NodeStatus) {
-      upsertNode.run(status.nodeId, status.lastSeenAt, JSON.stringify(status));
-    },
-    async listNodes(maxAgeMs = 15_000) {
-      return selectNodes.all(now() - maxAgeMs).map((r) => JSON.parse(r.doc) as NodeStatus);
-    },
-
     async close() {},
   };
-}
-
-/** A patch with `{ name: undefined }` leaves the name alone rather than erasing it. */
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function tenantColumns(t: Tenant): TenantRow {

@@ -1,57 +1,17 @@
 /**
  * The rollup store on SQLite: bucket totals, breakdown rows, open sessions, seen event IDs and
  * per-partition checkpoints, all in the one file so a flush can change them in one transaction.
+ * The row layout and its mapping to records: rollup-rows.ts.
  */
 import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
-import type { BreakdownRow, BucketKey, Dimension, RollupRow, SessionState, StoredBucket } from '../../../core/rollup.ts';
-import type { Granularity } from '../../../core/time.ts';
+import type { BreakdownRow, BucketKey, RollupRow, SessionState, StoredBucket } from '../../../core/rollup.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
-import { decodeEarlier, distinctVisitors, encodeEarlier, visitorRecords, type VisitorRecord } from '../visit-history.ts';
-
-interface CounterColumns {
-  pageviews: number;
-  events: number;
-  visits: number;
-  bounces: number;
-  duration_ms: number;
-  conversions: number;
-  revenue: string;
-  visitors: Buffer;
-}
-interface TotalsRow extends CounterColumns {
-  tracking_id: string;
-  granularity: Granularity;
-  bucket_start: number;
-  logic_version: number;
-}
-interface BreakdownColumns extends CounterColumns {
-  bucket_start: number;
-  dimension: Dimension;
-  value: string;
-}
-interface SessionRow {
-  tracking_id: string;
-  visitor_id: string;
-  start_ts: number;
-  end_ts: number;
-  first_event_id: string;
-  last_event_id: string;
-  entry_page: string;
-  exit_page: string;
-  pageviews: number;
-  events: number;
-  source: string;
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  country: string;
-  device: string;
-  browser: string;
-  os: string;
-  /** The visitor's earlier visits (visit-history.ts). */
-  earlier: string;
-}
+import { decodeEarlier, distinctVisitors, visitorRecords } from '../visit-history.ts';
+import {
+  breakdownRow, counterColumns, rawRow, rollupRowFromSqlite, sessionColumns, sessionFromSqlite,
+  type BreakdownColumns, type RawRow, type SessionRow, type TotalsRow,
+} from './rollup-rows.ts';
 
 /** SQLite allows 32766 bound parameters; stay far below it and keep statements cacheable. */
 const IN_CHUNK = 500;
@@ -172,7 +132,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
         granularity: t.granularity,
         start: t.bucket_start,
         logicVersion: t.logic_version,
-        totals: rollupRow(t),
+        totals: rollupRowFromSqlite(t),
         breakdowns: selectBucketBreakdowns.all(k.trackingId, k.granularity, k.start).map(breakdownRow),
       });
     }
@@ -211,7 +171,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
       const out: SessionState[] = [];
       for (const k of distinctVisitors(keys)) {
         const row = selectSession.get(k.trackingId, k.visitorId);
-        if (row) out.push(...decodeEarlier(row.earlier, row.tracking_id, row.visitor_id), sessionState(row));
+        if (row) out.push(...decodeEarlier(row.earlier, row.tracking_id, row.visitor_id), sessionFromSqlite(row));
       }
       return out;
     },
@@ -246,7 +206,7 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
       });
     },
 
-    // Tenant deletion (admin API, issue 5): everything of the tracking ID, whatever the range.
+    // Tenant deletion: everything of the tracking ID, whatever the range.
     async deleteTrackingId(trackingId) {
       assertOpen();
       db.transaction(() => {
@@ -267,109 +227,5 @@ export function createEmbeddedRollupStore(db: SqliteDatabase): RollupStore {
     async close() {
       closed = true;
     },
-  };
-}
-
-function counterColumns(r: RollupRow): CounterColumns {
-  return {
-    pageviews: r.pageviews,
-    events: r.events,
-    visits: r.visits,
-    bounces: r.bounces,
-    duration_ms: r.durationMs,
-    conversions: r.conversions,
-    revenue: JSON.stringify(r.revenue),
-    // A view, not a copy: better-sqlite3 binds Buffers, and the sketch can be large.
-    visitors: Buffer.from(r.visitors.buffer, r.visitors.byteOffset, r.visitors.byteLength),
-  };
-}
-
-function rollupRow(c: CounterColumns): RollupRow {
-  return {
-    pageviews: c.pageviews,
-    events: c.events,
-    visits: c.visits,
-    bounces: c.bounces,
-    durationMs: c.duration_ms,
-    conversions: c.conversions,
-    revenue: parseRevenue(c.revenue),
-    visitors: plainBytes(c.visitors),
-  };
-}
-
-/** A row of `SELECT ${COUNTERS}, ...` in raw mode. */
-type RawRow = unknown[];
-
-function rawRow(r: RawRow): RollupRow {
-  return {
-    pageviews: r[0] as number,
-    events: r[1] as number,
-    visits: r[2] as number,
-    bounces: r[3] as number,
-    durationMs: r[4] as number,
-    conversions: r[5] as number,
-    revenue: parseRevenue(r[6] as string),
-    visitors: plainBytes(r[7] as Buffer),
-  };
-}
-
-function parseRevenue(json: string): Record<string, number> {
-  // Most buckets have no revenue; skip the parser for them.
-  return json === '{}' ? {} : (JSON.parse(json) as Record<string, number>);
-}
-
-/** A plain Uint8Array (same memory), as the port promises: a Buffer compares unequal in deepStrictEqual. */
-function plainBytes(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function breakdownRow(r: BreakdownColumns): BreakdownRow {
-  return { ...rollupRow(r), dimension: r.dimension, value: r.value };
-}
-
-function sessionColumns({ latest: s, earlier }: VisitorRecord): SessionRow {
-  return {
-    earlier: encodeEarlier(earlier),
-    tracking_id: s.trackingId,
-    visitor_id: s.visitorId,
-    start_ts: s.start,
-    end_ts: s.end,
-    first_event_id: s.firstEventId,
-    last_event_id: s.lastEventId,
-    entry_page: s.entryPage,
-    exit_page: s.exitPage,
-    pageviews: s.pageviews,
-    events: s.events,
-    source: s.source,
-    utm_source: s.utmSource,
-    utm_medium: s.utmMedium,
-    utm_campaign: s.utmCampaign,
-    country: s.country,
-    device: s.device,
-    browser: s.browser,
-    os: s.os,
-  };
-}
-
-function sessionState(r: SessionRow): SessionState {
-  return {
-    trackingId: r.tracking_id,
-    visitorId: r.visitor_id,
-    start: r.start_ts,
-    end: r.end_ts,
-    firstEventId: r.first_event_id,
-    lastEventId: r.last_event_id,
-    entryPage: r.entry_page,
-    exitPage: r.exit_page,
-    pageviews: r.pageviews,
-    events: r.events,
-    source: r.source,
-    utmSource: r.utm_source,
-    utmMedium: r.utm_medium,
-    utmCampaign: r.utm_campaign,
-    country: r.country,
-    device: r.device,
-    browser: r.browser,
-    os: r.os,
   };
 }

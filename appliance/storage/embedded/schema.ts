@@ -194,7 +194,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // Owned by the merchant dashboards work (issue 6): per-tenant embed-token secrets.
+    // The merchant dashboards: per-tenant embed-token secrets.
     version: 4,
     description: 'embed token secrets',
     up(db) {
@@ -212,7 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // Owned by the control plane work (issue 5): admin users, sessions, audit log, scaling.
+    // The control plane: admin users, sessions, audit log, scaling.
     version: 5,
     description: 'admin users, sessions, audit log, desired scale and nodes',
     up(db) {
