@@ -27,7 +27,7 @@
  *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
 import { writeSync } from 'node:fs';
-import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type ReplayJobRegistry, type RollupStore, type Subscription } from '../core/ports.ts';
+import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type RollupStore, type Subscription } from '../core/ports.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
 import { GRANULARITY_MS, HOUR_MS, dayOf } from '../core/time.ts';
@@ -76,7 +76,7 @@ export interface AggregatorDeps {
   cache: Cache;
   now?: () => number;
   log?: (message: string) => void;
-  /** Replay jobs run when both are given and the registry stores replay jobs (pipeline/replay). */
+  /** Replay jobs (pipeline/replay) run when both are given. */
   registry?: Registry;
   archive?: RawArchive;
 }
@@ -314,10 +314,9 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   });
 
   let replays: ReplayRunner | undefined;
-  const jobs = deps.registry as (Registry & Partial<ReplayJobRegistry>) | undefined;
-  if (jobs?.listReplayJobs && jobs.getReplayJob && jobs.updateReplayJob && deps.archive) {
+  if (deps.registry && deps.archive) {
     replays = startReplayRunner({
-      registry: jobs as Registry & ReplayJobRegistry,
+      registry: deps.registry,
       archive: deps.archive,
       rollups: deps.rollups,
       eventLog: deps.eventLog,

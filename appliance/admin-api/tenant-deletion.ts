@@ -9,7 +9,6 @@ import type { Tenant } from '../../core/ports.ts';
 import { DAY_MS } from '../../core/time.ts';
 import type { AdminApiDeps } from './context.ts';
 import { adminError } from './errors.ts';
-import { adminRegistry } from './sessions.ts';
 
 export interface DeletionJob {
   id: string;
@@ -61,7 +60,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
       job.percent = Math.floor((90 * job.trackingIdsDone) / Math.max(1, ids.length));
     }
     job.step = 'deleting records';
-    await adminRegistry(registry).deleteTenantRecords(job.tenantId);
+    await registry.deleteTenantRecords(job.tenantId);
     job.step = 'finished';
     job.percent = 100;
   }

@@ -54,7 +54,7 @@ async function openHarness(prefix: string, extraEnv: Record<string, string> = {}
   const env = { ...ns.env, ALMANAC_KAFKA_SESSION_TIMEOUT_MS: '10000', ALMANAC_RECONCILE_INTERVAL_MS: '500', ...extraEnv };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'almanac-scaling-'));
   const storage = await openStorage(loadConfig({ ...process.env, ...env, ALMANAC_DATA_DIR: dir }));
-  return { ns, env, storage, scaling: storage.registry as unknown as ScalingRegistry, nodes: new Set(), dir };
+  return { ns, env, storage, scaling: storage.registry, nodes: new Set(), dir };
 }
 
 async function closeHarness(h: Harness | undefined): Promise<void> {

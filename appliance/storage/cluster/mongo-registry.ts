@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
-import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
+import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
 import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
 import { createMongoAdminRegistry } from './mongo-admin-registry.ts';
@@ -53,7 +53,7 @@ interface CountDoc {
 
 type CacheKind = 'tid' | 'key';
 
-export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry & ReplayJobRegistry & ScalingRegistry> {
+export async function createMongoRegistry(db: Db, options: MongoRegistryOptions = {}): Promise<Registry> {
   const now = options.now ?? Date.now;
   const ttlMs = options.cacheTtlMs ?? 3000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;

@@ -1,7 +1,7 @@
 /**
  * The registry on SQLite: tenants, tracking IDs, API keys, daily ingest counters and daily salts.
  */
-import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
+import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayStatus, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
 import { assertDesiredScale } from '../../scaling/desired-scale.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
@@ -37,7 +37,7 @@ interface ApiKeyRow {
   created_at: number;
 }
 
-export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry & ReplayJobRegistry & ScalingRegistry {
+export function createEmbeddedRegistry(db: SqliteDatabase, now: () => number = Date.now): Registry {
   const insertTenant = db.prepare(
     `INSERT INTO tenants (id, name, status, rate_limit_per_sec, monthly_event_cap, retention_days, created_at)
      VALUES (@id, @name, @status, @rate_limit_per_sec, @monthly_event_cap, @retention_days, @created_at)`,
