@@ -3,8 +3,8 @@
  * The archive is the replay source of last resort once the log has trimmed its history.
  */
 import type { EventLog, RawArchive, Subscription } from '../core/ports.ts';
+import { ARCHIVER_GROUP } from '../core/consumer-groups.ts';
 
-export const ARCHIVER_GROUP = 'almanac-archiver';
 
 export interface ArchiverDeps {
   eventLog: EventLog;

@@ -9,6 +9,7 @@ import type { Tenant } from '../../core/ports.ts';
 import { DAY_MS } from '../../core/time.ts';
 import type { AdminApiDeps } from './context.ts';
 import { adminError } from './errors.ts';
+import { sleep } from '../../core/async.ts';
 
 export interface DeletionJob {
   id: string;
@@ -100,7 +101,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
           yield job;
         }
         if (job.status !== 'running' || signal?.aborted) return;
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        await sleep(POLL_MS);
       }
     },
   };

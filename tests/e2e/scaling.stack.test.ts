@@ -29,6 +29,7 @@ import { freshNamespace, type Namespace } from '../support/cluster.ts';
 import { alive, startSupervisor, type SupervisorProcess } from '../support/supervisor.ts';
 import { generateTraffic, rng, type GeneratedVisitor } from '../support/traffic.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
+import { sleep } from '../../core/async.ts';
 
 const EVENTS = Number(process.env.SCALE_EVENTS ?? 20_000);
 const SEND_MS = 60_000;
@@ -36,7 +37,6 @@ const BATCH = 50;
 const CONCURRENCY = 8;
 const SEED = Number(process.env.SCALE_SEED ?? Math.floor(Math.random() * 1e9));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 const stackUp = Boolean(process.env.ALMANAC_KAFKA_BROKERS && process.env.ALMANAC_MONGO_URL && process.env.ALMANAC_CASSANDRA_CONTACT_POINTS && process.env.ALMANAC_REDIS_URL);
 

@@ -50,6 +50,7 @@ import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type Rol
 import { DAY_MS, HOUR_MS, dayOf, type Granularity } from '../../../core/time.ts';
 import { decodeBreakdownRows, encodeBreakdownRows } from './rollup-codec.ts';
 import { decodeEarlier, distinctVisitors, encodeEarlier, visitorRecords, type VisitorRecord } from '../visit-history.ts';
+import { sleep, withTimeout } from '../../../core/async.ts';
 
 export interface CassandraRollupStoreOptions {
   keyspace: string;
@@ -628,13 +629,4 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   });
   await Promise.all(workers);
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(t));
 }

@@ -28,6 +28,7 @@ import type { EnrichedEvent } from '../../../core/event.ts';
 import { partitionFor, type EventLog, type LogRecord, type SubscribeOptions, type Subscription } from '../../../core/ports.ts';
 import { ensureTopic, offsetsOf } from './kafka-topic.ts';
 import { createPartitionReader } from './kafka-partition-reader.ts';
+import { sleep, withTimeout } from '../../../core/async.ts';
 
 export { deleteKafkaTopic } from './kafka-topic.ts';
 
@@ -437,18 +438,4 @@ export async function openKafkaEventLog(options: KafkaEventLogOptions): Promise<
       ]);
     },
   };
-}
-
-// ------------------------------------------------------------------ helpers
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

@@ -4,7 +4,12 @@
  * and deletion for tests and tools. Part of the Kafka adapter (kafka-event-log.ts).
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import type { KafkaEventLogOptions } from './kafka-event-log.ts';
+
+/** The topic settings among the event log's options (KafkaEventLogOptions documents them). */
+export interface TopicSettings {
+  replicationFactor?: number;
+  retentionMs?: number;
+}
 
 /** Deletes a topic (tests, tools). */
 export async function deleteKafkaTopic(brokers: readonly string[], topic: string): Promise<void> {
@@ -17,7 +22,7 @@ export async function deleteKafkaTopic(brokers: readonly string[], topic: string
   }
 }
 
-export async function ensureTopic(admin: Admin, topic: string, partitions: number, options: KafkaEventLogOptions): Promise<void> {
+export async function ensureTopic(admin: Admin, topic: string, partitions: number, options: TopicSettings): Promise<void> {
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) {
     try {

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import type { Cache, RateDecision, RateLimiter } from '../../../core/ports.ts';
 import { createLocalRateLimiter } from '../../../collectors/rate-limit.ts';
 import type { RegistryInvalidation } from './mongo-registry.ts';
+import { withTimeout } from '../../../core/async.ts';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -290,9 +291,4 @@ export function createRedisInvalidation(redis: Pick<RedisConnection, 'client' | 
       return () => void handlers.delete(onMessage);
     },
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(t));
 }
