@@ -12,7 +12,7 @@
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Registry } from '../core/ports.ts';
+import type { Registry } from '../core/ports/index.ts';
 import { createApiKey, createTenant, createTrackingId } from './tenancy.ts';
 import { createAdminUser } from './admin-api/users.ts';
 import { generatePassword } from './admin-api/passwords.ts';

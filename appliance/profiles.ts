@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AlmanacConfig } from './config.ts';
-import type { EventLog, Registry } from '../core/ports.ts';
+import type { EventLog, Registry } from '../core/ports/index.ts';
 import { openEmbeddedStorage } from './storage/embedded/index.ts';
-import { createLocalRateLimiter } from '../collectors/rate-limit.ts';
+import { createLocalRateLimiter } from '../core/rate-limit.ts';
 import type { Storage } from './storage/storage.ts';
 
 /** Storage (appliance/storage/storage.ts) is what openStorage returns; its importers name it from here. */

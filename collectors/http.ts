@@ -31,13 +31,13 @@ import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, reject, type Rejection } from '../core/errors.ts';
 import { LIMITS } from '../core/event.ts';
-import type { EventLog, RateLimiter, Registry } from '../core/ports.ts';
+import type { EventLog, RateLimiter, Registry } from '../core/ports/index.ts';
 import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
 import { createEnricher, createSaltSource, openGeoReader, type GeoReader, type SaltSource } from './enrich/index.ts';
 import { createIngest, type Dropped, type Ingest, type IngestOutcome, type RequestFacts } from './ingest.ts';
-import { createLocalRateLimiter } from './rate-limit.ts';
+import { createLocalRateLimiter } from '../core/rate-limit.ts';
 import { getTracker } from './tracker/build.ts';
 
 export type { CollectorConfig, CollectorConfigInput } from './config.ts';

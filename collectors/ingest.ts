@@ -7,12 +7,12 @@
 import { isIP } from 'node:net';
 import { reject, type ErrorCode, type Rejection } from '../core/errors.ts';
 import type { EnrichedEvent } from '../core/event.ts';
-import type { EventLog, RateLimiter } from '../core/ports.ts';
+import type { EventLog, RateLimiter } from '../core/ports/index.ts';
 import type { AuthResult, Authenticator } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
 import type { IngestCounters } from './counters.ts';
 import { detectBot, type BotReason, type Enricher } from './enrich/index.ts';
-import { retryAfterSeconds } from './rate-limit.ts';
+import { retryAfterSeconds } from '../core/rate-limit.ts';
 import { validateEvent, type ValidEvent } from './validate.ts';
 
 /** What the HTTP layer knows about the sender. */

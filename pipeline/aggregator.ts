@@ -27,7 +27,7 @@
  *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
 import { writeSync } from 'node:fs';
-import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type RollupStore, type Subscription } from '../core/ports.ts';
+import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type RollupStore, type Subscription } from '../core/ports/index.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
 import { HOUR_MS, dayOf } from '../core/time.ts';

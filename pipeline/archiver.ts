@@ -2,7 +2,7 @@
  * The archiver: copies every event of the log into the raw archive, idempotently by eventId.
  * The archive is the replay source of last resort once the log has trimmed its history.
  */
-import type { EventLog, RawArchive, Subscription } from '../core/ports.ts';
+import type { EventLog, RawArchive, Subscription } from '../core/ports/index.ts';
 import { ARCHIVER_GROUP } from '../core/consumer-groups.ts';
 
 

@@ -4,8 +4,8 @@
  * queries in flight coalesced). HTTP lives in routes.ts; this file has no fastify in it.
  */
 import { ConfigError, reject, type Rejection } from '../core/errors.ts';
-import { estimateUnion } from '../core/hll.ts';
-import type { ApiKeyRecord, Cache, Registry, RollupStore, TrackingIdRecord } from '../core/ports.ts';
+import { estimateUnion } from '../core/sketch/hll.ts';
+import type { ApiKeyRecord, Cache, Registry, RollupStore, TrackingIdRecord } from '../core/ports/index.ts';
 import { MINUTE_MS } from '../core/time.ts';
 import { RANGE_CLOSED_AFTER_MS } from '../core/rollup/closed.ts';
 import type { FastifyInstance } from 'fastify';

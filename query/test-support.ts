@@ -3,10 +3,10 @@
  * the same hits summed into minute, hour and day buckets, as the aggregator would, so tests can
  * check that mixed-granularity reads agree.
  */
-import { Hll } from '../core/hll.ts';
-import type { AdminRegistry, ApiKeyRecord, Cache, EmbedSecretRegistry, Registry, ReplayJobRegistry, RollupCommit, RollupStore, ScalingRegistry, Tenant, TrackingIdRecord } from '../core/ports.ts';
+import { Hll } from '../core/sketch/hll.ts';
+import type { AdminRegistry, ApiKeyRecord, Cache, EmbedSecretRegistry, Registry, ReplayJobRegistry, RollupCommit, RollupStore, ScalingRegistry, Tenant, TrackingIdRecord } from '../core/ports/index.ts';
 import { createMemoryAdmin, createMemoryEmbedSecrets, createMemoryReplayJobs, createMemoryScaling } from '../tests/support/fakes/memory-registry-parts.ts';
-import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup.ts';
+import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup/model.ts';
 import { bucketStart, GRANULARITIES, type Granularity } from '../core/time.ts';
 import { sha256Hex } from './auth.ts';
 

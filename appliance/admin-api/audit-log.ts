@@ -1,6 +1,6 @@
 /** Writes one audit entry per mutation: who, what, on which target, before and after, when. */
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry } from '../../core/ports.ts';
+import type { AuditEntry } from '../../core/ports/index.ts';
 import type { AdminContext, Identity } from './context.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** auth: sign in and out, who am I, and admin users (owner only). */
 import { z } from 'zod';
-import type { AdminUser, Registry } from '../../core/ports.ts';
+import type { AdminUser, Registry } from '../../core/ports/index.ts';
 import { ownerProcedure, publicProcedure, router, signedInProcedure, viewerProcedure } from './trpc.ts';
 import { signIn } from './sessions.ts';
 import { generatePassword, hashPassword } from './passwords.ts';

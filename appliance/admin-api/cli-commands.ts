@@ -5,7 +5,7 @@
  * land in the shell history).
  */
 import { TRPCError } from '@trpc/server';
-import type { AdminRole } from '../../core/ports.ts';
+import type { AdminRole } from '../../core/ports/index.ts';
 import type { AlmanacConfig } from '../config.ts';
 import { openRegistryOnly } from '../profiles.ts';
 import { UsageError } from '../tenancy.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from './test-support.ts';
 import { makeEvent } from '../../tests/contract/fixtures.ts';
 import { describeThroughput } from './throughput.ts';
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 
 describe('admin API: replays', () => {
   let h: AdminApiHarness;

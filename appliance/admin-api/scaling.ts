@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { adminProcedure, router, viewerProcedure } from './trpc.ts';
 import { TRPCError } from '@trpc/server';
-import { ScalingError } from '../scaling/desired-scale.ts';
+import { ScalingError } from '../../core/desired-scale.ts';
 import { AdminApiError } from './errors.ts';
 import { recordAudit } from './audit-log.ts';
 import { id, workerCounts } from './inputs.ts';

@@ -4,7 +4,7 @@
  * never reach the admin API.
  */
 import { randomBytes } from 'node:crypto';
-import type { AdminUser, Registry } from '../../core/ports.ts';
+import type { AdminUser, Registry } from '../../core/ports/index.ts';
 import { hashApiKey } from '../identifiers.ts';
 import type { AdminContext, Identity } from './context.ts';
 import { adminError } from './errors.ts';

@@ -5,7 +5,7 @@
  * memory: a restart loses the job's progress, not its effect; running the deletion again finishes it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Tenant } from '../../core/ports.ts';
+import type { Tenant } from '../../core/ports/index.ts';
 import { DAY_MS } from '../../core/time.ts';
 import type { AdminApiDeps } from './context.ts';
 import { adminError } from './errors.ts';

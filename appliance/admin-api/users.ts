@@ -1,6 +1,6 @@
 /** Creating admin users, one way for the API, the first start and the CLI. */
 import { randomBytes } from 'node:crypto';
-import type { AdminRole, AdminUser, Registry } from '../../core/ports.ts';
+import type { AdminRole, AdminUser, Registry } from '../../core/ports/index.ts';
 import { adminError } from './errors.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 

@@ -13,11 +13,11 @@
  */
 import os from 'node:os';
 import type { AlmanacConfig } from '../config.ts';
-import type { NodeStatus, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports.ts';
+import type { NodeStatus, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports/index.ts';
 import { openStorage, type Storage } from '../profiles.ts';
 import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
-import { DEFAULT_SCALE, WORKER_ROLES } from './desired-scale.ts';
+import { DEFAULT_SCALE, WORKER_ROLES } from '../../core/desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
 import { saveSettings } from '../saved-settings.ts';

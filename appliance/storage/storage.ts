@@ -1,5 +1,5 @@
 /** What a profile opens: one adapter per port (core/ports), plus the profile's own extras. */
-import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../../core/ports.ts';
+import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../../core/ports/index.ts';
 import type { NodeLiveness } from './cluster/redis.ts';
 
 export interface Storage {

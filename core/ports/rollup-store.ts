@@ -1,5 +1,5 @@
 /** The rollup store port: the aggregator's exactly-once commits and the query service's reads (embedded: SQLite; cluster: Cassandra). */
-import type { BucketKey, Dimension, SessionState, StoredBucket, BreakdownRow, RollupRow } from '../rollup.ts';
+import type { BucketKey, Dimension, SessionState, StoredBucket, BreakdownRow, RollupRow } from '../rollup/model.ts';
 import type { Granularity } from '../time.ts';
 
 /**

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { EventLog, RawArchive, Registry, RollupStore } from '../../core/ports.ts';
+import type { EventLog, RawArchive, Registry, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';

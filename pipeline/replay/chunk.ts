@@ -15,8 +15,8 @@
  * whole archive would, D's buckets come out identical to that reference.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, ReplayDayFigures, RollupStore } from '../../core/ports.ts';
-import type { RollupRow, SessionState, StoredBucket } from '../../core/rollup.ts';
+import type { RawArchive, ReplayDayFigures, RollupStore } from '../../core/ports/index.ts';
+import type { RollupRow, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import { DAY_MS, GRANULARITIES, HOUR_MS } from '../../core/time.ts';
 import { RollupState, fromMinorUnits, visitorCount, type RollupOptions } from '../rollup/index.ts';
 

@@ -5,7 +5,7 @@
  * (`almanac replays …`) and the admin routes (`/api/admin/replays`) are thin wrappers.
  */
 import { randomBytes } from 'node:crypto';
-import { partitionFor, type EventLog, type Registry, type ReplayJob, type ReplayStatus } from '../../core/ports.ts';
+import { partitionFor, type EventLog, type Registry, type ReplayJob, type ReplayStatus } from '../../core/ports/index.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../logic-version.ts';
 import { dayCount, logNeededSince } from './runner.ts';

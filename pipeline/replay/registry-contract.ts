@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry, ReplayJob } from '../../core/ports.ts';
+import type { Registry, ReplayJob } from '../../core/ports/index.ts';
 
 export function aJob(over: Partial<ReplayJob> = {}): ReplayJob {
   return {

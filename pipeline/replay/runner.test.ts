@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, Registry } from '../../core/ports.ts';
+import type { RawArchive, Registry } from '../../core/ports/index.ts';
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { startAggregator } from '../aggregator.ts';
 import { startArchiver } from '../archiver.ts';

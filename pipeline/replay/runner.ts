@@ -3,9 +3,9 @@
  * log partitions that aggregator owns, one chunk (one site, one UTC day) at a time, each chunk
  * while no live batch of the partition runs (see README.md in this folder).
  */
-import type { EventLog, RawArchive, ReplayDryRunReport, ReplayJob, ReplayJobRegistry, ReplayProgress, RollupStore } from '../../core/ports.ts';
-import { partitionFor } from '../../core/ports.ts';
-import type { SessionState } from '../../core/rollup.ts';
+import type { EventLog, RawArchive, ReplayDryRunReport, ReplayJob, ReplayJobRegistry, ReplayProgress, RollupStore } from '../../core/ports/index.ts';
+import { partitionFor } from '../../core/ports/index.ts';
+import type { SessionState } from '../../core/rollup/model.ts';
 import { DAY_MS, HOUR_MS } from '../../core/time.ts';
 import { AGGREGATOR_GROUP, ARCHIVER_GROUP } from '../../core/consumer-groups.ts';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../../core/event.ts';

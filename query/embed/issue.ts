@@ -2,7 +2,7 @@
  * Issuing embed tokens and rotating a tenant's embed secret: what the REST admin route, the CLI
  * and (later) the tRPC admin API call. Input is validated here, once, for all of them.
  */
-import type { EmbedSecret, Registry } from '../../core/ports.ts';
+import type { EmbedSecret, Registry } from '../../core/ports/index.ts';
 import { newEmbedSecret, newTokenId, signEmbedToken, type EmbedClaims } from './token.ts';
 
 export type EmbedAdminErrorCode = 'invalid_input' | 'not_found' | 'unsupported';

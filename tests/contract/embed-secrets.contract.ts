@@ -4,7 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 import { unique, type Harness } from './fixtures.ts';
 
 export function embedSecretsContract(name: string, make: () => Promise<Harness<Registry>>): void {

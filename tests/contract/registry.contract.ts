@@ -3,7 +3,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AdminUser, NodeStatus, Registry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../core/ports.ts';
+import type { AdminUser, NodeStatus, Registry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../core/ports/index.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { unique, type Harness } from './fixtures.ts';
 

@@ -5,8 +5,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { PartitionFencedError, type RollupStore } from '../../core/ports.ts';
-import type { BreakdownRow, Dimension, RollupRow, SessionState, StoredBucket } from '../../core/rollup.ts';
+import { PartitionFencedError, type RollupStore } from '../../core/ports/index.ts';
+import type { BreakdownRow, Dimension, RollupRow, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import type { Granularity } from '../../core/time.ts';
 import { DAY_MS, HOUR_MS } from '../../core/time.ts';
 import { unique, type Harness } from './fixtures.ts';

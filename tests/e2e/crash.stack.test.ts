@@ -38,7 +38,7 @@ import { loadConfig } from '../../appliance/config.ts';
 import { openStorage } from '../../appliance/profiles.ts';
 import type { IncomingEvent } from '../../core/event.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import { partitionFor } from '../../core/ports.ts';
+import { partitionFor } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
 import { freshNamespace, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../../appliance/config.ts';
 import { startAppliance, type RunningAppliance } from '../../appliance/supervisor.ts';
 import type { Credentials } from '../../appliance/first-start.ts';
-import type { ReplayJob } from '../../core/ports.ts';
+import type { ReplayJob } from '../../core/ports/index.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';

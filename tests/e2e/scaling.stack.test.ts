@@ -23,7 +23,7 @@ import { loadConfig } from '../../appliance/config.ts';
 import { openStorage, type Storage } from '../../appliance/profiles.ts';
 import { createTenant, createTrackingId } from '../../appliance/tenancy.ts';
 import type { EnrichedEvent, IncomingEvent } from '../../core/event.ts';
-import { partitionFor, type NodeStatus, type ScalingRegistry, type WorkerRole } from '../../core/ports.ts';
+import { partitionFor, type NodeStatus, type ScalingRegistry, type WorkerRole } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { freshNamespace, type Namespace } from '../support/cluster.ts';
 import { alive, startSupervisor, type SupervisorProcess } from '../support/supervisor.ts';

@@ -45,8 +45,8 @@
  */
 import { serialize, deserialize } from 'node:v8';
 import cassandra from 'cassandra-driver';
-import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
-import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type SessionState, type StoredBucket } from '../../../core/rollup.ts';
+import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports/index.ts';
+import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type SessionState, type StoredBucket } from '../../../core/rollup/model.ts';
 import { DAY_MS, HOUR_MS, dayOf, type Granularity } from '../../../core/time.ts';
 import { decodeBreakdownRows, encodeBreakdownRows } from './rollup-codec.ts';
 import { decodeEarlier, distinctVisitors, encodeEarlier, visitorRecords, type VisitorRecord } from '../visit-history.ts';

@@ -1,8 +1,8 @@
 /**
  * The registry on SQLite: tenants, tracking IDs, API keys, daily ingest counters and daily salts.
  */
-import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayStatus, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayStatus, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports/index.ts';
+import { assertDesiredScale } from '../../../core/desired-scale.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';

@@ -2,8 +2,8 @@
  * The rollup store on SQLite: bucket totals, breakdown rows, open sessions, seen event IDs and
  * per-partition checkpoints, all in the one file so a flush can change them in one transaction.
  */
-import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
-import type { BreakdownRow, BucketKey, Dimension, RollupRow, SessionState, StoredBucket } from '../../../core/rollup.ts';
+import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports/index.ts';
+import type { BreakdownRow, BucketKey, Dimension, RollupRow, SessionState, StoredBucket } from '../../../core/rollup/model.ts';
 import type { Granularity } from '../../../core/time.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';

@@ -4,7 +4,7 @@
  * only care about tenancy: every part behaves like the real adapters' (tests/contract pins those),
  * so a test that happens to call one gets sensible answers instead of a crash.
  */
-import type { AdminRegistry, AdminSession, AdminUser, AuditEntry, EmbedSecret, EmbedSecretRegistry, NodeStatus, ReplayJob, ReplayJobRegistry, ScalingRegistry, WorkerCounts } from '../../../core/ports.ts';
+import type { AdminRegistry, AdminSession, AdminUser, AuditEntry, EmbedSecret, EmbedSecretRegistry, NodeStatus, ReplayJob, ReplayJobRegistry, ScalingRegistry, WorkerCounts } from '../../../core/ports/index.ts';
 
 const definedOnly = <T extends object>(patch: T): Partial<T> =>
   Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
