@@ -1,6 +1,8 @@
 /**
  * The rollup data model: what the aggregator writes, the rollup store keeps and the query service reads.
- * The math that produces it lives in pipeline/rollup (pure functions); this file only names the shapes.
+ * The math that produces it lives in pipeline/rollup (pure functions); the math both sides use on it
+ * (merging rows, derived metrics: counters.ts; stored labels: labels.ts) and the closed-bucket rule
+ * (closed.ts) sit beside this file. This file only names the shapes.
  */
 import type { Granularity } from '../time.ts';
 
