@@ -136,6 +136,9 @@ export class MemoryRollupStore implements RollupStore {
   }
 
   async prune(): Promise<void> {}
+  async deleteTrackingId(trackingId: string, range: { from: number; to: number }): Promise<void> {
+    for (const [k, b] of this.buckets) if (b.trackingId === trackingId && b.start >= range.from && b.start < range.to) this.buckets.delete(k);
+  }
   async close(): Promise<void> {}
 
   private select(trackingId: string, granularity: Granularity, from: number, to: number): StoredBucket[] {

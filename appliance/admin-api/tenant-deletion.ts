@@ -53,10 +53,8 @@ function createDeletionJobs(deps: AdminApiDeps) {
     job.step = 'deleting data';
     for (const tid of ids) {
       job.eventsDeleted += await deps.archive.deleteBefore(tid, Number.MAX_SAFE_INTEGER);
-      if (deps.rollups.deleteTrackingId) {
-        await deps.rollups.deleteTrackingId(tid, range);
-        job.rollupsDeleted = true;
-      }
+      await deps.rollups.deleteTrackingId(tid, range);
+      job.rollupsDeleted = true;
       job.trackingIdsDone++;
       job.percent = Math.floor((90 * job.trackingIdsDone) / Math.max(1, ids.length));
     }

@@ -61,8 +61,7 @@ export interface RollupStore {
    * Tenant deletion: deletes a tracking ID's buckets whose start is in [from, to) (an adapter may
    * delete more: SQLite deletes all of them) and, where the store can find them, its sessions and
    * seen-IDs (Cassandra cannot list them by tracking ID: they expire with the usual pruning).
-   * Optional: the admin API reports whether rollups were deleted.
    */
-  deleteTrackingId?(trackingId: string, range: { from: number; to: number }): Promise<void>;
+  deleteTrackingId(trackingId: string, range: { from: number; to: number }): Promise<void>;
   close(): Promise<void>;
 }

@@ -47,6 +47,7 @@ function stubStore(seen: Set<string> = new Set()): RollupStore {
     readTotals: async () => [],
     readBreakdown: async () => [],
     prune: async () => {},
+    deleteTrackingId: async () => {},
     close: async () => {},
   };
 }
