@@ -8,7 +8,7 @@
  *   explicitly at start (the broker runs with auto-creation off). A topic that exists with another
  *   partition count is refused: it would move sites between partitions, and one partition owning
  *   a site is what the aggregator's exactly-once rests on.
- * - Messages are keyed by tracking ID and placed by `partitionFor` (core/ports/index.ts) through a custom
+ * - Messages are keyed by tracking ID and placed by `partitionFor` (core/ports/event-log.ts) through a custom
  *   partitioner, so the embedded and cluster profiles agree on which partition owns a site.
  * - Appends are group-committed: appends made while a send is in flight, or within `lingerMs`,
  *   go out together in one produce request (idempotent producer, acks = -1). `append` resolves
