@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ApiKeyRecord } from '../core/ports.ts';
+import type { ApiKeyRecord } from '../core/ports/index.ts';
 import { adminRoutes, type RouteError } from './admin-rest.ts';
 import { hashApiKey } from './identifiers.ts';
 

@@ -7,7 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, reject } from '../core/errors.ts';
-import type { Registry } from '../core/ports.ts';
+import type { Registry } from '../core/ports/index.ts';
 import { hashApiKey } from './identifiers.ts';
 
 /** An error a route answers with its own status and body. */

@@ -13,7 +13,7 @@
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Registry } from '../core/ports.ts';
+import type { Registry } from '../core/ports/index.ts';
 import { createApiKey, createTenant, createTrackingId } from './tenancy.ts';
 import { createAdminUser } from './admin-api/users.ts';
 import { generatePassword } from './admin-api/passwords.ts';
@@ -83,7 +83,7 @@ export async function ensureFirstTenant(
       // Nobody could read this tenant's keys: remove it, so the next start makes the first tenant
       // again instead of finding one without credentials. (An admin user made here stays; the
       // banner then says how to set its password.)
-      await registry.deleteTenantRecords?.(tenant.id).catch(() => {});
+      await registry.deleteTenantRecords(tenant.id).catch(() => {});
       throw error;
     }
   } finally {
@@ -104,13 +104,13 @@ export function recoveryHint(first: FirstStartResult, opts: { dataDir: string })
 
 /** Creates the first admin user (owner, random password) when the registry has none; undefined otherwise. */
 export async function ensureFirstAdminUser(registry: Registry): Promise<{ adminUsername: string; adminPassword: string } | undefined> {
-  if (!registry.listAdminUsers || (await registry.listAdminUsers()).length > 0) return undefined;
+  if ((await registry.listAdminUsers()).length > 0) return undefined;
   const password = generatePassword();
   try {
     await createAdminUser(registry, { username: FIRST_ADMIN_USERNAME, role: 'owner', password });
   } catch (error) {
     // Two admin nodes starting at once: the other one created it (and wrote its own credentials).
-    if (await registry.findAdminUserByUsername?.(FIRST_ADMIN_USERNAME)) return undefined;
+    if (await registry.findAdminUserByUsername(FIRST_ADMIN_USERNAME)) return undefined;
     throw error;
   }
   return { adminUsername: FIRST_ADMIN_USERNAME, adminPassword: password };

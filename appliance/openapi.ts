@@ -16,7 +16,7 @@
  * some metrics and intervals, ranges and bucket counts) and time-relative ones (ts within the
  * accepted age) cannot be said in OpenAPI; the parameter descriptions say them in words.
  */
-import { DIMENSIONS } from '../core/rollup.ts';
+import { DIMENSIONS } from '../core/rollup/model.ts';
 import { ERRORS } from '../core/errors.ts';
 import { LIMITS, TRACKING_ID_PATTERN, UUID_PATTERN } from '../core/event.ts';
 import { METRICS } from '../query/metrics.ts';

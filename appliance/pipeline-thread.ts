@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AlmanacConfig } from './config.ts';
-import type { Cache } from '../core/ports.ts';
+import type { Cache } from '../core/ports/index.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
 import type { Aggregator, AggregatorStats } from '../pipeline/aggregator.ts';
 

@@ -1,7 +1,7 @@
 /** Runs in the pipeline thread (see pipeline-thread.ts): archiver, aggregator and maintenance on their own connection. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlmanacConfig } from './config.ts';
-import type { Cache } from '../core/ports.ts';
+import type { Cache } from '../core/ports/index.ts';
 import type { FromWorker } from './pipeline-thread.ts';
 import { openEmbeddedStorage } from './storage/embedded/index.ts';
 import { sqlitePath } from './profiles.ts';

@@ -6,26 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AlmanacConfig } from './config.ts';
-import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../core/ports.ts';
+import type { EventLog, Registry } from '../core/ports/index.ts';
 import { openEmbeddedStorage } from './storage/embedded/index.ts';
-import { createLocalRateLimiter } from '../collectors/rate-limit.ts';
-import type { NodeLiveness } from './storage/cluster/redis.ts';
+import { createLocalRateLimiter } from '../core/rate-limit.ts';
+import type { Storage } from './storage/storage.ts';
 
-export interface Storage {
-  eventLog: EventLog;
-  archive: RawArchive;
-  rollups: RollupStore;
-  registry: Registry;
-  cache: Cache;
-  rateLimiter: RateLimiter;
-  /** Embedded log only: drops records every group processed and past retention (Kafka has its own retention). */
-  trimLog?: () => Promise<number>;
-  /** Cluster only: which appliance nodes are alive (Redis keys with a TTL). */
-  nodes?: NodeLiveness;
-  /** Round-trip checks per service, for /healthz. */
-  ping(): Promise<Record<string, boolean>>;
-  close(): Promise<void>;
-}
+/** Storage (appliance/storage/storage.ts) is what openStorage returns; its importers name it from here. */
+export type { Storage };
 
 export function sqlitePath(config: Pick<AlmanacConfig, 'dataDir'>): string {
   return path.join(config.dataDir, 'almanac.sqlite');

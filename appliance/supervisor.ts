@@ -89,8 +89,8 @@ export async function startAppliance(
     for (const role of ['collector', 'query', 'admin'] as const) if (has(role)) ready.set(role, true);
 
     // A worker of a supervised node leaves the node report to its supervisor (appliance/scaling).
-    if (storage.registry.reportNode && !config.node.workerOf) {
-      services.push(startInProcessReport(storage.registry as Required<Pick<typeof storage.registry, 'reportNode'>>, { nodeId: config.node.id, url: address, roles: config.roles }, config.node.reconcileIntervalMs, log));
+    if (!config.node.workerOf) {
+      services.push(startInProcessReport(storage.registry, { nodeId: config.node.id, url: address, roles: config.roles }, config.node.reconcileIntervalMs, log));
     }
 
     // The CLI beside this process reads the profile and the URL from here (a supervised node's

@@ -2,7 +2,7 @@
  * Tenant, tracking ID and API key operations shared by the CLI, the admin routes and the
  * first-start bootstrap, so that each is done one way.
  */
-import type { ApiKeyRecord, Registry, Tenant, TrackingIdRecord } from '../core/ports.ts';
+import type { ApiKeyRecord, Registry, Tenant, TrackingIdRecord } from '../core/ports/index.ts';
 import { hashApiKey, newApiKey, newApiKeyId, newServerKey, newTenantId, newTrackingId } from './identifiers.ts';
 
 export interface NewTenant {

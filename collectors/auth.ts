@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { reject, type Rejection } from '../core/errors.ts';
-import type { Registry, Tenant, TrackingIdRecord } from '../core/ports.ts';
+import type { Registry, Tenant, TrackingIdRecord } from '../core/ports/index.ts';
 
 export interface AuthRequest {
   trackingId: string;

@@ -2,6 +2,8 @@
  * The collector's slice of the configuration. The appliance reads settings from the
  * environment/CLI and passes this typed object in; nothing in collectors/ reads env vars.
  */
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../core/event.ts';
+
 export interface CollectorConfig {
   /** Largest accepted request body, in bytes, per endpoint. Larger bodies get 413 body_too_large. */
   maxBodyBytes: {
@@ -37,7 +39,7 @@ export interface CollectorConfig {
 export const DEFAULT_COLLECTOR_CONFIG: CollectorConfig = {
   maxBodyBytes: { event: 16 * 1024, batch: 1024 * 1024 },
   maxEventAgeHours: 72,
-  maxFutureSkewMs: 10 * 60_000,
+  maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS,
   trustProxy: false,
   counterFlushMs: 5_000,
   authMemoMs: 5_000,

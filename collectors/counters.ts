@@ -3,7 +3,7 @@
  * Counted in memory on the hot path and added to the registry every few seconds, so a
  * busy site costs one registry write per flush, not one per request.
  */
-import type { Registry } from '../core/ports.ts';
+import type { Registry } from '../core/ports/index.ts';
 import { dayOf } from '../core/time.ts';
 
 export interface IngestCountersDeps {

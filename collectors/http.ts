@@ -4,13 +4,13 @@
  * encapsulated plugin. What each URL answers: routes.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import type { EventLog, RateLimiter, Registry } from '../core/ports.ts';
+import type { EventLog, RateLimiter, Registry } from '../core/ports/index.ts';
 import { createAuthenticator } from './auth.ts';
 import { resolveCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './config.ts';
 import { createIngestCounters, type IngestCounters } from './counters.ts';
 import { createEnricher, createSaltSource, openGeoReader, type GeoReader, type SaltSource } from './enrich/index.ts';
 import { createIngest } from './ingest/pipeline.ts';
-import { createLocalRateLimiter } from './rate-limit.ts';
+import { createLocalRateLimiter } from '../core/rate-limit.ts';
 import { collectorPlugin } from './routes.ts';
 import { getTracker } from './tracker/build.ts';
 

@@ -1,10 +1,10 @@
 /**
- * In-memory fakes of our own ports (core/ports.ts) and fixtures, for the collector's tests.
+ * In-memory fakes of our own ports (core/ports/index.ts) and fixtures, for the collector's tests.
  * They implement only what the collector uses, with knobs to make them fail or slow.
  */
 import { randomUUID } from 'node:crypto';
 import type { EnrichedEvent, IncomingEvent } from '../core/event.ts';
-import type { Cache, Registry, SaltRegistry, Tenant, TrackingIdRecord } from '../core/ports.ts';
+import type { Cache, Registry, SaltRegistry, Tenant, TrackingIdRecord } from '../core/ports/index.ts';
 
 export const CHROME_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 export const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';

@@ -12,7 +12,7 @@
  * bucket), so the new seed is above all of them. No durable write is needed on the hot path; the
  * assumption is a wall clock that does not step back by more than the time since the last seed.
  */
-import type { Cache } from './ports.ts';
+import type { Cache } from './ports/index.ts';
 
 export function dataVersionKey(trackingId: string): string {
   return `dv:${trackingId}`;

@@ -5,6 +5,13 @@
  */
 import { z } from 'zod';
 
+/**
+ * How far ahead of the collector's clock a client timestamp may be by default (it is then clamped
+ * to the receive time; further ahead is rejected): 10 min. Replays read the event log by record
+ * time and widen their window by it.
+ */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 10 * 60_000;
+
 export const LIMITS = {
   urlChars: 2048,
   titleChars: 512,

@@ -71,7 +71,7 @@ export async function firstAdminTask(config: Readonly<AlmanacConfig>): Promise<F
       ...saved, task: 'first-admin', outcome: 'new-key', tenantId: tenant.id, adminApiKey: key,
       collectorUrl: config.publicUrl, statsUrl: `${config.publicUrl}/api/v1/stats`,
     };
-    if (!report.adminPassword && (await storage.registry.listAdminUsers?.())?.length) {
+    if (!report.adminPassword && (await storage.registry.listAdminUsers()).length) {
       report.note = 'The console\'s admin users exist already and their passwords are not stored here: set a new one with almanac admin-users reset-password <username>.';
     }
     return report;

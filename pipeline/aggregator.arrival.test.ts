@@ -12,7 +12,7 @@ import path from 'node:path';
 import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { createMemoryCache } from '../appliance/storage/memory-cache.ts';
 import type { EnrichedEvent } from '../core/event.ts';
-import type { EventLog, LogRecord, RollupStore, SubscribeOptions } from '../core/ports.ts';
+import type { EventLog, LogRecord, RollupStore, SubscribeOptions } from '../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type Granularity } from '../core/time.ts';
 import { makeEvent } from '../tests/contract/fixtures.ts';
 import { startAggregator } from './aggregator.ts';

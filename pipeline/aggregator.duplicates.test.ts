@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { createMemoryCache } from '../appliance/storage/memory-cache.ts';
-import type { EventLog, LogRecord, SubscribeOptions } from '../core/ports.ts';
+import type { EventLog, LogRecord, SubscribeOptions } from '../core/ports/index.ts';
 import { DAY_MS, dayOf } from '../core/time.ts';
 import { makeEvent } from '../tests/contract/fixtures.ts';
 import { startAggregator } from './aggregator.ts';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { createMemoryCache } from '../appliance/storage/memory-cache.ts';
-import { PartitionFencedError, type EventLog, type LogRecord, type SubscribeOptions } from '../core/ports.ts';
+import { PartitionFencedError, type EventLog, type LogRecord, type SubscribeOptions } from '../core/ports/index.ts';
 import { makeEvent } from '../tests/contract/fixtures.ts';
 import { startAggregator } from './aggregator.ts';
 

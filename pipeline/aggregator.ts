@@ -27,14 +27,16 @@
  *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
 import { writeSync } from 'node:fs';
-import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type ReplayJobRegistry, type RollupStore, type Subscription } from '../core/ports.ts';
+import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type RollupStore, type Subscription } from '../core/ports/index.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
-import { GRANULARITY_MS, HOUR_MS, dayOf } from '../core/time.ts';
+import { HOUR_MS, dayOf } from '../core/time.ts';
+import { isClosedBucket } from '../core/rollup/closed.ts';
 import { historyFor, RollupState, type RollupOptions } from './rollup/index.ts';
 import { DEFAULT_RUNNER_CONFIG, startReplayRunner, type ReplayRunner } from './replay/runner.ts';
+import { sleep } from '../core/async.ts';
+import { AGGREGATOR_GROUP } from '../core/consumer-groups.ts';
 
-export const AGGREGATOR_GROUP = 'almanac-aggregator';
 
 export interface AggregatorConfig {
   sessionTimeoutMs: number;
@@ -76,7 +78,7 @@ export interface AggregatorDeps {
   cache: Cache;
   now?: () => number;
   log?: (message: string) => void;
-  /** Replay jobs run when both are given and the registry stores replay jobs (pipeline/replay). */
+  /** Replay jobs (pipeline/replay) run when both are given. */
   registry?: Registry;
   archive?: RawArchive;
 }
@@ -101,8 +103,6 @@ export interface Aggregator {
   onShutdown(): Promise<void>;
 }
 
-/** Buckets that ended more than this before now are "closed": writing to them bumps the site's data version. */
-const CLOSED_AFTER_MS = 60_000;
 const MAX_BACKOFF_MS = 10_000;
 
 export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
@@ -180,11 +180,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
       if ((stats.newestEventTs[e.trackingId] ?? 0) < e.ts) stats.newestEventTs[e.trackingId] = e.ts;
     }
     // Late events change closed buckets that queries cache for long: bump the site's data version.
-    const lateSites = new Set(
-      dirty.buckets
-        .filter((b) => b.granularity !== 'minute' && b.start + GRANULARITY_MS[b.granularity] + CLOSED_AFTER_MS < at)
-        .map((b) => b.trackingId),
-    );
+    const lateSites = new Set(dirty.buckets.filter((b) => isClosedBucket(b, at)).map((b) => b.trackingId));
     await bumpDataVersions(lateSites);
 
     if (at - work.lastEvictAt > 60_000) {
@@ -306,7 +302,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
           stats.failedCommits++;
           if (stopping) throw error;
           log(`aggregator: partition ${batch.partition} batch failed (${(error as Error).message}); retrying in ${backoff} ms`);
-          await new Promise((r) => setTimeout(r, backoff));
+          await sleep(backoff);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         }
       }
@@ -314,10 +310,9 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   });
 
   let replays: ReplayRunner | undefined;
-  const jobs = deps.registry as (Registry & Partial<ReplayJobRegistry>) | undefined;
-  if (jobs?.listReplayJobs && jobs.getReplayJob && jobs.updateReplayJob && deps.archive) {
+  if (deps.registry && deps.archive) {
     replays = startReplayRunner({
-      registry: jobs as Registry & ReplayJobRegistry,
+      registry: deps.registry,
       archive: deps.archive,
       rollups: deps.rollups,
       eventLog: deps.eventLog,

@@ -2,9 +2,9 @@
  * The archiver: copies every event of the log into the raw archive, idempotently by eventId.
  * The archive is the replay source of last resort once the log has trimmed its history.
  */
-import type { EventLog, RawArchive, Subscription } from '../core/ports.ts';
+import type { EventLog, RawArchive, Subscription } from '../core/ports/index.ts';
+import { ARCHIVER_GROUP } from '../core/consumer-groups.ts';
 
-export const ARCHIVER_GROUP = 'almanac-archiver';
 
 export interface ArchiverDeps {
   eventLog: EventLog;

@@ -4,7 +4,7 @@
  * of visitor IDs once their day began 48 h ago (core/salt.ts).
  * Runs on a timer; every step is a bounded delete, so a slow store only delays it.
  */
-import type { RawArchive, Registry, RollupStore } from '../core/ports.ts';
+import type { RawArchive, Registry, RollupStore } from '../core/ports/index.ts';
 import { oldestSaltDayToKeep } from '../core/salt.ts';
 import { DAY_MS, HOUR_MS } from '../core/time.ts';
 

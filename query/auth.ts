@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { reject, type Rejection } from '../core/errors.ts';
-import type { ApiKeyRecord, Registry, TrackingIdRecord } from '../core/ports.ts';
+import type { ApiKeyRecord, Registry, TrackingIdRecord } from '../core/ports/index.ts';
 
 export interface AuthDeps {
   registry: Registry;

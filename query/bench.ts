@@ -7,7 +7,7 @@
  * hide store reads under concurrency).
  */
 import { performance } from 'node:perf_hooks';
-import type { Cache, Registry, RollupStore } from '../core/ports.ts';
+import type { Cache, Registry, RollupStore } from '../core/ports/index.ts';
 import { DAY_MS, HOUR_MS } from '../core/time.ts';
 import { createQueryService, type QueryService } from './service.ts';
 import { bucketsFromHits, MemoryCache, type Hit } from './test-support.ts';

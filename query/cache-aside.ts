@@ -13,7 +13,7 @@
  * store and the failure is logged.
  */
 import { createHash } from 'node:crypto';
-import type { Cache } from '../core/ports.ts';
+import type { Cache } from '../core/ports/index.ts';
 
 export type CacheStatus = 'hit' | 'miss';
 

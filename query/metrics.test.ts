@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hll } from '../core/hll.ts';
-import { estimateUnion } from '../core/hll.ts';
-import type { RollupRow } from '../core/rollup.ts';
+import { Hll } from '../core/sketch/hll.ts';
+import { estimateUnion } from '../core/sketch/hll.ts';
+import type { RollupRow } from '../core/rollup/model.ts';
 import { addRow, change, deriveMetrics, emptyAccumulator, METRICS, zeroMetrics } from './metrics.ts';
 
 function row(visitors: string[], c: Partial<RollupRow>): RollupRow {

@@ -6,10 +6,10 @@
  * revenue is an object of ISO currency -> amount in the currency's major unit (12.5 EUR), because
  * amounts in different currencies cannot be added. (The rollups keep exact minor units.)
  */
-import type { Counters, RollupRow, SketchBytes } from '../core/rollup.ts';
-import { emptyCounters } from '../core/rollup.ts';
-import { avgVisitDurationMs, bounceRate, viewsPerVisit } from '../pipeline/rollup/counters.ts';
-import { fromMinorUnits } from '../pipeline/rollup/labels.ts';
+import type { Counters, RollupRow, SketchBytes } from '../core/rollup/model.ts';
+import { emptyCounters } from '../core/rollup/model.ts';
+import { avgVisitDurationMs, bounceRate, viewsPerVisit } from '../core/rollup/counters.ts';
+import { fromMinorUnits } from '../core/rollup/labels.ts';
 
 export const METRICS = [
   'visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events', 'conversions', 'revenue',

@@ -7,7 +7,7 @@
  */
 import { reject, type Rejection } from '../core/errors.ts';
 import { charCount, TRACKING_ID_PATTERN } from '../core/event.ts';
-import { DIMENSIONS, type Dimension } from '../core/rollup.ts';
+import { DIMENSIONS, type Dimension } from '../core/rollup/model.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { INTERVALS, PERIODS, type Interval, type PeriodName, type PeriodSpec } from './period.ts';
 import { canonicalTimeZone, daysBetween, parseDateTime, parseLocalDate } from './tz.ts';

@@ -2,8 +2,8 @@
  * The I/O edge of the query service: reads rollup rows for a plan and folds them into metric
  * values. Everything else it calls is pure.
  */
-import type { RollupStore } from '../core/ports.ts';
-import type { Dimension } from '../core/rollup.ts';
+import type { RollupStore } from '../core/ports/index.ts';
+import type { Dimension } from '../core/rollup/model.ts';
 import { addRow, deriveMetrics, emptyAccumulator, type Accumulator, type EstimateUnion, type Metric, type MetricValues } from './metrics.ts';
 import { bucketIndex, planReads } from './plan.ts';
 

@@ -4,9 +4,10 @@
  * queries in flight coalesced). HTTP lives in routes.ts; this file has no fastify in it.
  */
 import { ConfigError, reject, type Rejection } from '../core/errors.ts';
-import { estimateUnion } from '../core/hll.ts';
-import type { ApiKeyRecord, Cache, Registry, RollupStore, TrackingIdRecord } from '../core/ports.ts';
+import { estimateUnion } from '../core/sketch/hll.ts';
+import type { ApiKeyRecord, Cache, Registry, RollupStore, TrackingIdRecord } from '../core/ports/index.ts';
 import { MINUTE_MS } from '../core/time.ts';
+import { RANGE_CLOSED_AFTER_MS } from '../core/rollup/closed.ts';
 import type { FastifyInstance } from 'fastify';
 import { createAuth } from './auth.ts';
 import { addQueryRoutes } from './http.ts';
@@ -41,9 +42,9 @@ export interface QueryConfig {
   /** TTL of answers over closed buckets only. Default 600_000 (10 min). */
   closedRangeTtlMs?: number;
   /**
-   * A bucket is closed once it ended this long ago: from then on the aggregator bumps the site's
-   * data version when it writes to it (pipeline/aggregator.ts, LATE_AFTER_MS), so long TTLs are
-   * safe. Default 3_660_000 (61 min), the aggregator's value.
+   * An answer whose range ended this long ago gets the closed-range TTL: from then on every late
+   * event of the range bumps the site's data version (core/rollup/closed.ts), so long TTLs are
+   * safe. Default RANGE_CLOSED_AFTER_MS, 3_660_000 (61 min).
    */
   closedAfterMs?: number;
   /** How long API-key and tracking-ID lookups are memoised. Default 10_000 (10 s). */
@@ -64,7 +65,7 @@ export type ResolvedQueryConfig = Readonly<Required<QueryConfig>>;
 export const DEFAULT_QUERY_CONFIG: ResolvedQueryConfig = Object.freeze({
   openRangeTtlMs: 5_000, // 5 s
   closedRangeTtlMs: 600_000, // 10 min
-  closedAfterMs: 3_660_000, // 61 min
+  closedAfterMs: RANGE_CLOSED_AFTER_MS, // 61 min
   authMemoMs: 10_000, // 10 s
   defaultTimezone: 'UTC',
   maxRangeDays: 3_700, // ~10 years

@@ -3,9 +3,10 @@
  * the same hits summed into minute, hour and day buckets, as the aggregator would, so tests can
  * check that mixed-granularity reads agree.
  */
-import { Hll } from '../core/hll.ts';
-import type { ApiKeyRecord, Cache, Registry, RollupCommit, RollupStore, Tenant, TrackingIdRecord } from '../core/ports.ts';
-import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup.ts';
+import { Hll } from '../core/sketch/hll.ts';
+import type { AdminRegistry, ApiKeyRecord, Cache, EmbedSecretRegistry, Registry, ReplayJobRegistry, RollupCommit, RollupStore, ScalingRegistry, Tenant, TrackingIdRecord } from '../core/ports/index.ts';
+import { createMemoryAdmin, createMemoryEmbedSecrets, createMemoryReplayJobs, createMemoryScaling } from '../tests/support/fakes/memory-registry-parts.ts';
+import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup/model.ts';
 import { bucketStart, GRANULARITIES, type Granularity } from '../core/time.ts';
 import { sha256Hex } from './auth.ts';
 
@@ -135,6 +136,9 @@ export class MemoryRollupStore implements RollupStore {
   }
 
   async prune(): Promise<void> {}
+  async deleteTrackingId(trackingId: string, range: { from: number; to: number }): Promise<void> {
+    for (const [k, b] of this.buckets) if (b.trackingId === trackingId && b.start >= range.from && b.start < range.to) this.buckets.delete(k);
+  }
   async close(): Promise<void> {}
 
   private select(trackingId: string, granularity: Granularity, from: number, to: number): StoredBucket[] {
@@ -218,6 +222,9 @@ export class MemoryCache implements Cache {
 // ---------------------------------------------------------------- registry
 
 /** Registry in memory; counts key lookups. */
+/** The registry's control-plane parts (replay jobs, scaling, admin, embed secrets), in memory: see the constructor. */
+export interface MemoryRegistry extends ReplayJobRegistry, ScalingRegistry, AdminRegistry, EmbedSecretRegistry {}
+
 export class MemoryRegistry implements Registry {
   private readonly tenants = new Map<string, Tenant>();
   private readonly trackingIds = new Map<string, TrackingIdRecord>();
@@ -225,6 +232,21 @@ export class MemoryRegistry implements Registry {
   private readonly ingest = new Map<string, Record<string, number>>();
   keyLookups = 0;
   siteLookups = 0;
+
+  constructor() {
+    const secrets = createMemoryEmbedSecrets();
+    const deleteTenant = (tenantId: string): string[] => {
+      const ids = [...this.trackingIds.values()].filter((t) => t.tenantId === tenantId).map((t) => t.id);
+      for (const id of ids) this.trackingIds.delete(id);
+      for (const [hash, k] of this.apiKeys) if (k.tenantId === tenantId) this.apiKeys.delete(hash);
+      for (const key of this.ingest.keys()) if (ids.includes(key.slice(0, key.lastIndexOf('|')))) this.ingest.delete(key);
+      secrets.forget(tenantId);
+      this.tenants.delete(tenantId);
+      return ids;
+    };
+    const { forget: _forget, ...embedSecrets } = secrets;
+    Object.assign(this, createMemoryReplayJobs(), createMemoryScaling(), createMemoryAdmin(deleteTenant), embedSecrets);
+  }
 
   async createTenant(t: Omit<Tenant, 'createdAt'>): Promise<Tenant> {
     const rec = { ...t, createdAt: 0 };

@@ -1,8 +1,7 @@
 /** Writes one audit entry per mutation: who, what, on which target, before and after, when. */
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry } from '../../core/ports.ts';
+import type { AuditEntry } from '../../core/ports/index.ts';
 import type { AdminContext, Identity } from './context.ts';
-import { adminRegistry } from './sessions.ts';
 
 /**
  * IDs sort by time: 9 base-36 digits of ms (good until the year 5188), a 4-digit sequence so
@@ -26,7 +25,7 @@ export async function recordAudit(
     id: newAuditId(at), at, actor: ctx.identity.actor, actorName: ctx.identity.name, action, target,
     before: redact(before ?? null), after: redact(after ?? null),
   };
-  await adminRegistry(ctx.deps.registry).appendAudit(entry);
+  await ctx.deps.registry.appendAudit(entry);
 }
 
 const SECRET_FIELDS = new Set(['passwordHash', 'serverKey', 'password', 'token', 'keyHash']);

@@ -1,7 +1,6 @@
 /** audit: the log of every mutation, newest first, in pages. */
 import { z } from 'zod';
 import { router, viewerProcedure } from './trpc.ts';
-import { adminRegistry } from './sessions.ts';
 
 export const auditRouter = router({
   list: viewerProcedure
@@ -14,7 +13,7 @@ export const auditRouter = router({
       limit: z.number().int().min(1).max(500).default(50),
     }).default({}))
     .query(async ({ ctx, input }) => {
-      const entries = await adminRegistry(ctx.deps.registry).listAudit({
+      const entries = await ctx.deps.registry.listAudit({
         actor: input.actor, action: input.action, target: input.target, beforeId: input.cursor, limit: input.limit + 1,
       });
       const page = entries.slice(0, input.limit);

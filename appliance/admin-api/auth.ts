@@ -1,8 +1,8 @@
 /** auth: sign in and out, who am I, and admin users (owner only). */
 import { z } from 'zod';
-import type { AdminUser } from '../../core/ports.ts';
+import type { AdminUser, Registry } from '../../core/ports/index.ts';
 import { ownerProcedure, publicProcedure, router, signedInProcedure, viewerProcedure } from './trpc.ts';
-import { adminRegistry, signIn } from './sessions.ts';
+import { signIn } from './sessions.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
 import { recordAudit } from './audit-log.ts';
 import { adminError } from './errors.ts';
@@ -24,7 +24,7 @@ export const authRouter = router({
     }),
 
   signOut: signedInProcedure.mutation(async ({ ctx }) => {
-    if (ctx.identity.sessionHash) await adminRegistry(ctx.deps.registry).deleteAdminSession(ctx.identity.sessionHash);
+    if (ctx.identity.sessionHash) await ctx.deps.registry.deleteAdminSession(ctx.identity.sessionHash);
     await recordAudit(ctx, 'auth.signOut', ctx.identity.actor, null, null);
     return { signedOut: ctx.identity.sessionHash !== null };
   }),
@@ -38,7 +38,7 @@ export const authRouter = router({
   })),
 
   users: router({
-    list: ownerProcedure.query(async ({ ctx }) => (await adminRegistry(ctx.deps.registry).listAdminUsers()).map(publicUser)),
+    list: ownerProcedure.query(async ({ ctx }) => (await ctx.deps.registry.listAdminUsers()).map(publicUser)),
 
     /** Without a password, one is generated and returned once. */
     create: ownerProcedure
@@ -53,7 +53,7 @@ export const authRouter = router({
     setRole: ownerProcedure
       .input(z.object({ id, role }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
+        const admin = ctx.deps.registry;
         const before = await requireUser(ctx.deps.registry, input.id);
         if (before.role === 'owner' && input.role !== 'owner') await requireAnotherOwner(ctx.deps.registry, before.id);
         const after = await admin.updateAdminUser(input.id, { role: input.role });
@@ -64,7 +64,7 @@ export const authRouter = router({
     setDisabled: ownerProcedure
       .input(z.object({ id, disabled: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
+        const admin = ctx.deps.registry;
         const before = await requireUser(ctx.deps.registry, input.id);
         if (input.disabled && before.role === 'owner') await requireAnotherOwner(ctx.deps.registry, before.id);
         const after = await admin.updateAdminUser(input.id, { disabled: input.disabled });
@@ -77,7 +77,7 @@ export const authRouter = router({
     resetPassword: ownerProcedure
       .input(z.object({ id, password: password.optional() }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
+        const admin = ctx.deps.registry;
         const before = await requireUser(ctx.deps.registry, input.id);
         const chosen = input.password ?? generatePassword();
         await admin.updateAdminUser(input.id, { passwordHash: await hashPassword(chosen) });
@@ -88,14 +88,14 @@ export const authRouter = router({
   }),
 });
 
-async function requireUser(registry: Parameters<typeof adminRegistry>[0], userId: string): Promise<AdminUser> {
-  const user = await adminRegistry(registry).getAdminUser(userId);
+async function requireUser(registry: Registry, userId: string): Promise<AdminUser> {
+  const user = await registry.getAdminUser(userId);
   if (!user) throw adminError('not_found', `No admin user "${userId}". List them with auth.users.list.`);
   return user;
 }
 
-async function requireAnotherOwner(registry: Parameters<typeof adminRegistry>[0], userId: string): Promise<void> {
-  const owners = (await adminRegistry(registry).listAdminUsers()).filter((u) => u.role === 'owner' && !u.disabled && u.id !== userId);
+async function requireAnotherOwner(registry: Registry, userId: string): Promise<void> {
+  const owners = (await registry.listAdminUsers()).filter((u) => u.role === 'owner' && !u.disabled && u.id !== userId);
   if (owners.length === 0) throw adminError('last_owner', 'This is the last active owner: make another user owner first.');
 }
 

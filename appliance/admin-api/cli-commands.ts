@@ -5,13 +5,12 @@
  * land in the shell history).
  */
 import { TRPCError } from '@trpc/server';
-import type { AdminRole } from '../../core/ports.ts';
+import type { AdminRole } from '../../core/ports/index.ts';
 import type { AlmanacConfig } from '../config.ts';
 import { openRegistryOnly } from '../profiles.ts';
 import { UsageError } from '../tenancy.ts';
 import { publicUser } from './auth.ts';
 import { generatePassword, hashPassword } from './passwords.ts';
-import { adminRegistry } from './sessions.ts';
 import { createAdminUser } from './users.ts';
 
 export const ADMIN_USERS_HELP = `  almanac admin-users list
@@ -32,7 +31,7 @@ export async function adminUsersCommand(
   const registry = await openRegistryOnly(config);
   const print = (value: unknown) => out(JSON.stringify(value, null, 2) + '\n');
   try {
-    const admin = adminRegistry(registry);
+    const admin = registry;
     const role = (): AdminRole => {
       const r = (flags.ALMANAC_ROLE ?? 'admin') as AdminRole;
       if (!ROLES.includes(r)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${r}"`);

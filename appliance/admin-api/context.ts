@@ -3,7 +3,7 @@
  * and the caller's identity, resolved from a Bearer token (a session token of an admin user, or
  * an admin-scope API key acting as the `owner` service identity).
  */
-import type { AdminRole, Cache, EventLog, RawArchive, Registry, RollupStore } from '../../core/ports.ts';
+import type { AdminRole, Cache, EventLog, RawArchive, Registry, RollupStore } from '../../core/ports/index.ts';
 
 export interface AdminApiDeps {
   registry: Registry;

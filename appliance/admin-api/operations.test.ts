@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from './test-support.ts';
 import { makeEvent } from '../../tests/contract/fixtures.ts';
 import { describeThroughput } from './throughput.ts';
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 
 describe('admin API: replays', () => {
   let h: AdminApiHarness;
@@ -53,7 +53,6 @@ describe('admin API: scaling, event log, health', () => {
 
   test('scaling: nodes and desired counts go through the scaling registry, audited', async () => {
     const registry = h.storage.registry;
-    assert.ok(registry.reportNode && registry.getDesiredScale, 'the embedded registry has the scaling part');
     const status = { nodeId: 'node-a', host: 'h', pid: 1, url: 'http://127.0.0.1:1', startedAt: h.clock.now, lastSeenAt: Date.now(), desired: { collector: 1, archiver: 1, aggregator: 1, query: 1 }, workers: [] };
     await registry.reportNode(status);
     assert.deepEqual((await h.as(viewer).scaling.nodes()).map((n) => n.nodeId), ['node-a']);
@@ -65,19 +64,6 @@ describe('admin API: scaling, event log, health', () => {
     assert.ok(refused.message.length > 20, 'the registry says why (embedded: one worker of each role)');
     const [entry] = (await h.as(viewer).audit.list({ action: 'scaling.setDesired' })).entries;
     assert.deepEqual(entry.after, counts);
-  });
-
-  test('scaling without a scaling registry answers PRECONDITION_FAILED with a readable message', async () => {
-    const { listNodes: _a, setDesiredScale: _b, getDesiredScale: _c, reportNode: _d, ...rest } = h.storage.registry as Registry & Record<string, unknown>;
-    const bound = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(h.storage.registry) : v])) as unknown as Registry;
-    const bare = await startAdminApiHarness({ registry: bound });
-    try {
-      const token = await bare.signIn('admin', h.ownerPassword);
-      const err = await rejectsWith(bare.as(token).scaling.nodes(), 'unsupported', 'PRECONDITION_FAILED');
-      assert.match(err.message, /scal/);
-    } finally {
-      await bare.close();
-    }
   });
 
   test('event log: partitions, lag per group and partition, events/s in and out from two samples', async () => {

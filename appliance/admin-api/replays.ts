@@ -6,6 +6,7 @@ import { TRPCError } from '@trpc/server';
 import { ADMIN_ERRORS, AdminApiError, type AdminErrorCode } from './errors.ts';
 import { recordAudit } from './audit-log.ts';
 import { day, id } from './inputs.ts';
+import { sleep } from '../../core/async.ts';
 
 const PROGRESS_POLL_MS = 500;
 
@@ -74,11 +75,4 @@ export const replaysRouter = router({
       }
     }),
 });
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
-}
 

@@ -1,30 +1,22 @@
 /** scaling: the nodes and their workers, desired worker counts, Kafka partitions and lag, events/s. */
 import { z } from 'zod';
-import type { Registry, ScalingRegistry } from '../../core/ports.ts';
 import { adminProcedure, router, viewerProcedure } from './trpc.ts';
 import { TRPCError } from '@trpc/server';
-import { ScalingError } from '../scaling/desired-scale.ts';
-import { adminError, AdminApiError } from './errors.ts';
+import { ScalingError } from '../../core/desired-scale.ts';
+import { AdminApiError } from './errors.ts';
 import { recordAudit } from './audit-log.ts';
 import { id, workerCounts } from './inputs.ts';
 import { logThroughput } from './throughput.ts';
 
-function scalingRegistry(registry: Registry): Registry & ScalingRegistry {
-  if (!registry.listNodes || !registry.setDesiredScale || !registry.getDesiredScale || !registry.reportNode) {
-    throw adminError('unsupported', 'This appliance does not report nodes or accept scaling yet (no scaling registry): update it, or scale with the start flags.');
-  }
-  return registry as Registry & ScalingRegistry;
-}
-
 export const scalingRouter = router({
   nodes: viewerProcedure
     .input(z.object({ maxAgeMs: z.number().int().positive().max(3_600_000).optional() }).default({}))
-    .query(async ({ ctx, input }) => scalingRegistry(ctx.deps.registry).listNodes(input.maxAgeMs)),
+    .query(async ({ ctx, input }) => ctx.deps.registry.listNodes(input.maxAgeMs)),
 
   setDesired: adminProcedure
     .input(z.object({ nodeId: id, counts: workerCounts }))
     .mutation(async ({ ctx, input }) => {
-      const scaling = scalingRegistry(ctx.deps.registry);
+      const scaling = ctx.deps.registry;
       const before = (await scaling.getDesiredScale(input.nodeId)) ?? null;
       try {
         await scaling.setDesiredScale(input.nodeId, input.counts);

@@ -4,7 +4,7 @@
  * never reach the admin API.
  */
 import { randomBytes } from 'node:crypto';
-import type { AdminRegistry, AdminUser, Registry } from '../../core/ports.ts';
+import type { AdminUser, Registry } from '../../core/ports/index.ts';
 import { hashApiKey } from '../identifiers.ts';
 import type { AdminContext, Identity } from './context.ts';
 import { adminError } from './errors.ts';
@@ -14,13 +14,6 @@ export const SESSION_TTL_MS = 12 * 3_600_000; // 12 h, moved forward on use
 const EXTEND_AFTER_MS = 60_000; // write the new expiry at most once a minute per session
 
 const SESSION_PREFIX = 'as_';
-
-export function adminRegistry(registry: Registry): Registry & AdminRegistry {
-  if (!registry.createAdminUser || !registry.getAdminSession || !registry.appendAudit || !registry.listAudit) {
-    throw adminError('unsupported', 'This registry does not store admin users: the admin API needs the SQLite or MongoDB registry.');
-  }
-  return registry as Registry & AdminRegistry;
-}
 
 export async function resolveIdentity(ctx: AdminContext): Promise<Identity> {
   const token = ctx.token;
@@ -32,7 +25,7 @@ export async function resolveIdentity(ctx: AdminContext): Promise<Identity> {
     if (key.scope !== 'admin') throw adminError('tenant_key_not_allowed', 'A tenant API key reads its own stats only; the admin API needs an admin user or an admin API key.');
     return { actor: `apikey:${key.id}`, name: key.name, role: 'owner', kind: 'apikey', userId: null, sessionHash: null };
   }
-  const admin = adminRegistry(registry);
+  const admin = registry;
   const tokenHash = hashApiKey(token);
   const session = await admin.getAdminSession(tokenHash);
   const now = ctx.now();
@@ -55,7 +48,7 @@ export async function resolveIdentity(ctx: AdminContext): Promise<Identity> {
 let dummyHash: Promise<string> | undefined;
 
 export async function signIn(registry: Registry, username: string, password: string, now: number): Promise<{ token: string; expiresAt: number; user: AdminUser }> {
-  const admin = adminRegistry(registry);
+  const admin = registry;
   const user = await admin.findAdminUserByUsername(username);
   const ok = await verifyPassword(password, user?.passwordHash ?? (await (dummyHash ??= hashPassword('not a password'))));
   if (!user || !ok || user.disabled) throw adminError('bad_credentials', 'Wrong username or password (or the user is disabled).');

@@ -5,11 +5,11 @@
  * memory: a restart loses the job's progress, not its effect; running the deletion again finishes it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Tenant } from '../../core/ports.ts';
+import type { Tenant } from '../../core/ports/index.ts';
 import { DAY_MS } from '../../core/time.ts';
 import type { AdminApiDeps } from './context.ts';
 import { adminError } from './errors.ts';
-import { adminRegistry } from './sessions.ts';
+import { sleep } from '../../core/async.ts';
 
 export interface DeletionJob {
   id: string;
@@ -53,15 +53,13 @@ function createDeletionJobs(deps: AdminApiDeps) {
     job.step = 'deleting data';
     for (const tid of ids) {
       job.eventsDeleted += await deps.archive.deleteBefore(tid, Number.MAX_SAFE_INTEGER);
-      if (deps.rollups.deleteTrackingId) {
-        await deps.rollups.deleteTrackingId(tid, range);
-        job.rollupsDeleted = true;
-      }
+      await deps.rollups.deleteTrackingId(tid, range);
+      job.rollupsDeleted = true;
       job.trackingIdsDone++;
       job.percent = Math.floor((90 * job.trackingIdsDone) / Math.max(1, ids.length));
     }
     job.step = 'deleting records';
-    await adminRegistry(registry).deleteTenantRecords(job.tenantId);
+    await registry.deleteTenantRecords(job.tenantId);
     job.step = 'finished';
     job.percent = 100;
   }
@@ -101,7 +99,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
           yield job;
         }
         if (job.status !== 'running' || signal?.aborted) return;
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        await sleep(POLL_MS);
       }
     },
   };

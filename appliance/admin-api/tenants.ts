@@ -1,6 +1,6 @@
 /** tenants: create, list with usage, quotas, suspend/resume, delete with its data (background job). */
 import { z } from 'zod';
-import type { Tenant } from '../../core/ports.ts';
+import type { Tenant } from '../../core/ports/index.ts';
 import { createTenant, UsageError } from '../tenancy.ts';
 import { adminProcedure, router, viewerProcedure } from './trpc.ts';
 import { adminError } from './errors.ts';

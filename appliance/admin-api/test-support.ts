@@ -7,7 +7,7 @@ import { TRPCError } from '@trpc/server';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../storage/embedded/index.ts';
 import { ensureFirstAdminUser } from '../first-start.ts';
 import { createApiKey, createTenant } from '../tenancy.ts';
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 import { createAdminCaller } from './router.ts';
 import type { AdminApiDeps } from './context.ts';
 import { AdminApiError } from './errors.ts';

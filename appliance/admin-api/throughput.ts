@@ -3,9 +3,9 @@
  * partition, and events/s in (appended) and out (committed per group), from offset samples taken
  * in this process. Rates need two samples: the first call reads twice, a second apart.
  */
-import { AGGREGATOR_GROUP } from '../../pipeline/aggregator.ts';
-import { ARCHIVER_GROUP } from '../../pipeline/archiver.ts';
+import { AGGREGATOR_GROUP, ARCHIVER_GROUP } from '../../core/consumer-groups.ts';
 import type { AdminApiDeps } from './context.ts';
+import { sleep } from '../../core/async.ts';
 
 export const GROUPS = [AGGREGATOR_GROUP, ARCHIVER_GROUP] as const;
 const MIN_INTERVAL_MS = 1_000; // a rate over less than a second is mostly noise
@@ -77,7 +77,7 @@ export function logThroughput(deps: AdminApiDeps): { sample(): Promise<LogThroug
       let older = [...history].reverse().find((s) => newer.at - s.at >= MIN_INTERVAL_MS);
       if (!older) {
         older = newer;
-        await new Promise((r) => setTimeout(r, MIN_INTERVAL_MS));
+        await sleep(MIN_INTERVAL_MS);
         newer = await read();
         history.push(older);
       }

@@ -1,6 +1,6 @@
 /** trackingIds: create, list, get (snippet, server key), rotate key, pause/resume, revoke, counts. */
 import { z } from 'zod';
-import type { TrackingIdRecord } from '../../core/ports.ts';
+import type { TrackingIdRecord } from '../../core/ports/index.ts';
 import { DAY_MS, dayOf } from '../../core/time.ts';
 import { snippetFor } from '../../collectors/index.ts';
 import { createTrackingId, UsageError } from '../tenancy.ts';

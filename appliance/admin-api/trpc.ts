@@ -4,7 +4,7 @@
  * Errors carry a stable `appCode` in `error.data` (see errors.ts) that the console shows.
  */
 import { initTRPC } from '@trpc/server';
-import type { AdminRole } from '../../core/ports.ts';
+import type { AdminRole } from '../../core/ports/index.ts';
 import type { AdminContext, Identity } from './context.ts';
 import { AdminApiError, adminError } from './errors.ts';
 import { resolveIdentity } from './sessions.ts';

@@ -1,5 +1,5 @@
 /** Ingest counters read for the console: per tracking ID and summed per tenant. Pure folding + registry reads. */
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 import { DAY_MS, dayOf } from '../../core/time.ts';
 
 export interface IdCounts {

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ScalingRegistry } from '../../core/ports.ts';
 import { startTestAppliance, waitFor } from '../../tests/support/appliance.ts';
 
 test('embedded: the node reports its in-process roles as one worker each, and refuses to scale past one', async () => {
   const t = await startTestAppliance({ ALMANAC_NODE_ID: 'embedded-node', ALMANAC_RECONCILE_INTERVAL_MS: '200' });
   try {
-    const scaling = t.app.storage.registry as unknown as ScalingRegistry;
+    const scaling = t.app.storage.registry;
     let nodes = await scaling.listNodes();
     assert.ok(await waitFor(async () => (nodes = await scaling.listNodes()).length > 0, 5000), 'the node reported itself');
     assert.equal(nodes.length, 1);

@@ -4,8 +4,8 @@
  * its desired scale is what it runs — nothing to reconcile, but the console shows the truth.
  */
 import os from 'node:os';
-import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole } from '../../core/ports.ts';
-import { WORKER_ROLES } from './desired-scale.ts';
+import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole } from '../../core/ports/index.ts';
+import { WORKER_ROLES } from '../../core/desired-scale.ts';
 
 export function inProcessNodeStatus(
   node: { nodeId: string; url: string; startedAt: number; roles: readonly string[] },

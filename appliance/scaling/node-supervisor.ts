@@ -13,11 +13,11 @@
  */
 import os from 'node:os';
 import type { AlmanacConfig } from '../config.ts';
-import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports.ts';
+import type { NodeStatus, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports/index.ts';
 import { openStorage, type Storage } from '../profiles.ts';
 import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
-import { DEFAULT_SCALE, WORKER_ROLES } from './desired-scale.ts';
+import { DEFAULT_SCALE, WORKER_ROLES } from '../../core/desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
 import { saveSettings } from '../saved-settings.ts';
@@ -54,11 +54,6 @@ export async function startNodeSupervisor(
   const nodeId = config.node.id;
   const storage = await openStorage(config);
   const registry = storage.registry;
-  if (!registry.getDesiredScale || !registry.reportNode) {
-    await storage.close();
-    throw new Error('This registry cannot store a desired scale: the supervisor needs the cluster profile registry (MongoDB).');
-  }
-  const scaling = registry as typeof registry & ScalingRegistry;
   let firstStart: FirstStartResult;
   try {
     firstStart = await ensureFirstTenant(registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
@@ -142,14 +137,14 @@ export async function startNodeSupervisor(
   }
 
   async function report(): Promise<void> {
-    await scaling.reportNode(status());
+    await registry.reportNode(status());
   }
 
   let running: Promise<void> | undefined;
   async function reconcileOnce(): Promise<void> {
     if (stopping) return;
     try {
-      desired = (await scaling.getDesiredScale(nodeId)) ?? { ...DEFAULT_SCALE };
+      desired = (await registry.getDesiredScale(nodeId)) ?? { ...DEFAULT_SCALE };
       if (registryFailing) log('supervisor: registry reachable again');
       registryFailing = false;
     } catch (error) {

@@ -6,8 +6,8 @@
  * A slot is one worker position `<role>#<n>`. Slots 0..desired-1 must be running; higher slots
  * must be stopped. A slot whose process died waits in `backoff` until its retry time.
  */
-import type { WorkerCounts, WorkerRole } from '../../core/ports.ts';
-import { WORKER_ROLES } from './desired-scale.ts';
+import type { WorkerCounts, WorkerRole } from '../../core/ports/index.ts';
+import { WORKER_ROLES } from '../../core/desired-scale.ts';
 
 export interface SlotState {
   role: WorkerRole;

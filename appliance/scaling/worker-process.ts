@@ -14,7 +14,7 @@
 import cluster from 'node:cluster';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { WorkerRole } from '../../core/ports.ts';
+import type { WorkerRole } from '../../core/ports/index.ts';
 
 export const HTTP_WORKER_ROLES = 'collector,query,admin';
 export const WORKER_READY_MESSAGE = 'almanac-worker-ready';

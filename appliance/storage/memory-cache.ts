@@ -3,7 +3,7 @@
  * entry. One process owns it, so every operation is atomic by construction (no await inside).
  */
 import { LRUCache } from 'lru-cache';
-import type { Cache } from '../../core/ports.ts';
+import type { Cache } from '../../core/ports/index.ts';
 
 export interface MemoryCacheOptions {
   /** Least recently used entries are evicted past this count (counters too). */

@@ -5,7 +5,7 @@
  * did) and the earlier visits late events can still join in one `earlier` text cell. The latest
  * visit ends last, so a row whose latest visit is past the horizon holds nothing worth keeping.
  */
-import type { SessionState } from '../../core/rollup.ts';
+import type { SessionState } from '../../core/rollup/model.ts';
 
 /** A visitor's record as stored: its latest visit and the earlier ones, oldest first. */
 export interface VisitorRecord {

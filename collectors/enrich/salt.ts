@@ -10,7 +10,7 @@
  * here would give the same visitor a second ID.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import type { SaltRegistry } from '../../core/ports.ts';
+import type { SaltRegistry } from '../../core/ports/index.ts';
 import { oldestSaltDayToKeep } from '../../core/salt.ts';
 import { dayOf } from '../../core/time.ts';
 

@@ -2,7 +2,7 @@
  * Step: append the enriched events to the event log, and answer. The request is accepted only
  * once the log has them (an append failure answers 503, so the sender retries).
  */
-import type { EventLog } from '../../core/ports.ts';
+import type { EventLog } from '../../core/ports/index.ts';
 import type { IngestCounters } from '../counters.ts';
 import type { Unavailable } from './unavailable.ts';
 import { done, next, type Enriched, type IngestOutcome, type IngestStep } from './types.ts';

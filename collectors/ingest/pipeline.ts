@@ -4,7 +4,7 @@
  * an outcome the route turns into a response. Each step is a factory `createXStep(deps)` in its
  * own file, returning a named function that hands the request on or ends it (types.ts).
  */
-import type { EventLog, RateLimiter } from '../../core/ports.ts';
+import type { EventLog, RateLimiter } from '../../core/ports/index.ts';
 import type { Authenticator } from '../auth.ts';
 import type { CollectorConfig } from '../config.ts';
 import type { IngestCounters } from '../counters.ts';

@@ -5,10 +5,10 @@
  * downstream).
  */
 import { reject } from '../../core/errors.ts';
-import type { RateLimiter } from '../../core/ports.ts';
+import type { RateLimiter } from '../../core/ports/index.ts';
 import type { CollectorConfig } from '../config.ts';
 import type { IngestCounters } from '../counters.ts';
-import { retryAfterSeconds } from '../rate-limit.ts';
+import { retryAfterSeconds } from '../../core/rate-limit.ts';
 import { done, next, type Permitted, type IngestStep } from './types.ts';
 
 export interface RateLimitStepDeps {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RateLimiter, Tenant, TrackingIdRecord } from '../../core/ports.ts';
+import type { RateLimiter, Tenant, TrackingIdRecord } from '../../core/ports/index.ts';
 import type { ValidEvent } from '../validate.ts';
 import { createAppendStep } from './append.ts';
 import { createAuthStep } from './auth.ts';

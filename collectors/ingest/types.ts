@@ -4,7 +4,7 @@
  */
 import type { ErrorCode, Rejection } from '../../core/errors.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { Tenant, TrackingIdRecord } from '../../core/ports.ts';
+import type { Tenant, TrackingIdRecord } from '../../core/ports/index.ts';
 import type { BotReason } from '../enrich/index.ts';
 import type { ValidEvent } from '../validate.ts';
 

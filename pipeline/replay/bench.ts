@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { EventLog, RawArchive, Registry, ReplayJobRegistry, RollupStore } from '../../core/ports.ts';
+import type { EventLog, RawArchive, Registry, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';
@@ -100,7 +100,7 @@ function timed<T extends object>(o: T, prefix: string, times: Record<string, num
 async function main(): Promise<void> {
   let archive: RawArchive;
   let rollups: RollupStore;
-  let registry: Registry & ReplayJobRegistry;
+  let registry: Registry;
   let partitions: number;
   let eventLog: EventLog;
   // Appends as a collector would have made them: at the events' receive time (the embedded log's
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const { deleteKafkaTopic } = await import('../../appliance/storage/cluster/kafka-event-log.ts');
     const s = await openClusterStorage(config, { topic: `${ns}.events`, keyspace: ns, redisKeyPrefix: `${ns}:`, log: () => {} });
     ({ archive, rollups, eventLog } = s);
-    registry = s.registry as Registry & ReplayJobRegistry;
+    registry = s.registry;
     partitions = s.eventLog.partitions;
     appendAsReceived = (e) => s.eventLog.append(e);
     cleanup = async () => {
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(path.join(tmpdir(), 'almanac-replay-bench-'));
     const s = openEmbeddedStorage({ path: path.join(dir, 'almanac.sqlite'), partitions: 4 });
     ({ archive, rollups, eventLog } = s);
-    registry = s.registry as Registry & ReplayJobRegistry;
+    registry = s.registry;
     partitions = 4;
     let clock = 0;
     const appender = createEmbeddedEventLog(s.db, { partitions, now: () => clock });

@@ -15,10 +15,12 @@
  * whole archive would, D's buckets come out identical to that reference.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, ReplayDayFigures, RollupStore } from '../../core/ports.ts';
-import type { RollupRow, SessionState, StoredBucket } from '../../core/rollup.ts';
+import type { RawArchive, ReplayDayFigures, RollupStore } from '../../core/ports/index.ts';
+import type { RollupRow, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import { DAY_MS, GRANULARITIES, HOUR_MS } from '../../core/time.ts';
-import { RollupState, fromMinorUnits, visitorCount, type RollupOptions } from '../rollup/index.ts';
+import { RollupState, type RollupOptions } from '../rollup/index.ts';
+import { visitorCount } from '../../core/rollup/counters.ts';
+import { fromMinorUnits } from '../../core/rollup/labels.ts';
 
 export interface DayInput {
   trackingId: string;

@@ -5,7 +5,7 @@
  * (`almanac replays …`) and the admin routes (`/api/admin/replays`) are thin wrappers.
  */
 import { randomBytes } from 'node:crypto';
-import { partitionFor, type EventLog, type Registry, type ReplayJob, type ReplayJobRegistry, type ReplayStatus } from '../../core/ports.ts';
+import { partitionFor, type EventLog, type Registry, type ReplayJob, type ReplayStatus } from '../../core/ports/index.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../logic-version.ts';
 import { dayCount, logNeededSince } from './runner.ts';
@@ -73,16 +73,8 @@ export interface ReplayOptions {
 
 const ACTIVE: ReplayStatus[] = ['queued', 'running'];
 
-function jobs(registry: Registry): Registry & ReplayJobRegistry {
-  if (!registry.createReplayJob || !registry.getReplayJob || !registry.listReplayJobs || !registry.updateReplayJob) {
-    throw new ReplayError('unsupported', 'This registry does not store replay jobs.');
-  }
-  return registry as Registry & ReplayJobRegistry;
-}
-
 /** Validates the request and queues the job; the aggregator owning each site's partition runs it. */
 export async function startReplay(registry: Registry, input: StartReplayInput, options: ReplayOptions = {}): Promise<ReplayJob> {
-  const reg = jobs(registry);
   const now = (options.now ?? Date.now)();
   if (typeof input !== 'object' || input === null) throw new ReplayError('invalid_request', 'Send {"trackingIds": [...] or "tenantId", "from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "dryRun": false}.');
   const requested = input.source ?? 'auto';
@@ -153,7 +145,7 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
   }
 
   // ---- one active job per site: two would redo each other's days.
-  const busy = (await reg.listReplayJobs({ status: ACTIVE })).find((j) => j.trackingIds.some((id) => trackingIds.includes(id)));
+  const busy = (await registry.listReplayJobs({ status: ACTIVE })).find((j) => j.trackingIds.some((id) => trackingIds.includes(id)));
   if (busy) {
     const shared = busy.trackingIds.filter((id) => trackingIds.includes(id));
     throw new ReplayError('conflict', `Replay ${busy.id} (${busy.status}) already covers ${shared.join(', ')}. Wait for it or cancel it: almanac replays cancel ${busy.id}`);
@@ -174,7 +166,7 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
     cancelRequested: false,
     dryRunReport: null,
   };
-  return reg.createReplayJob(job);
+  return registry.createReplayJob(job);
 }
 
 /**
@@ -182,23 +174,22 @@ export async function startReplay(registry: Registry, input: StartReplayInput, o
  * cancelled at once. Days already replaced stay replaced (each day is consistent on its own).
  */
 export async function cancelReplay(registry: Registry, id: string, options: ReplayOptions = {}): Promise<ReplayJob> {
-  const reg = jobs(registry);
   const job = await getReplay(registry, id);
   if (!ACTIVE.includes(job.status)) throw new ReplayError('not_cancellable', `Replay ${id} is already ${job.status}.`);
-  return reg.updateReplayJob(id, job.status === 'queued'
+  return registry.updateReplayJob(id, job.status === 'queued'
     ? { cancelRequested: true, status: 'cancelled', finishedAt: (options.now ?? Date.now)() }
     : { cancelRequested: true });
 }
 
 export async function getReplay(registry: Registry, id: string): Promise<ReplayJob> {
-  const job = typeof id === 'string' && id !== '' ? await jobs(registry).getReplayJob(id) : undefined;
+  const job = typeof id === 'string' && id !== '' ? await registry.getReplayJob(id) : undefined;
   if (!job) throw new ReplayError('not_found', `No replay job '${id}'. List them with: almanac replays list`);
   return job;
 }
 
 /** Newest first. */
 export async function listReplays(registry: Registry, filter: { status?: ReplayStatus[]; limit?: number } = {}): Promise<ReplayJob[]> {
-  return (await jobs(registry).listReplayJobs(filter)).reverse();
+  return (await registry.listReplayJobs(filter)).reverse();
 }
 
 /** A job as people read it (CLI, admin API): days as YYYY-MM-DD (`to` included), times as ISO, percent done. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { EventLog, LogRecord, RollupStore } from '../../core/ports.ts';
+import type { EventLog, LogRecord, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { computeRollups, type RollupOptions } from '../rollup/index.ts';
 import { makeEvent } from '../rollup/test-support.ts';

@@ -18,7 +18,7 @@
  * of a chunk only fetch the offsets not read yet.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { ArchiveQuery, EventLog } from '../../core/ports.ts';
+import type { ArchiveQuery, EventLog } from '../../core/ports/index.ts';
 
 /** What a chunk reads events from: the raw archive, or the event log through logSource. */
 export interface ReplaySource {

@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry, ReplayJob, ReplayJobRegistry } from '../../core/ports.ts';
+import type { Registry, ReplayJob } from '../../core/ports/index.ts';
 
 export function aJob(over: Partial<ReplayJob> = {}): ReplayJob {
   return {
@@ -29,9 +29,9 @@ export function aJob(over: Partial<ReplayJob> = {}): ReplayJob {
   };
 }
 
-export function replayJobContract(name: string, make: () => Promise<{ registry: Registry & ReplayJobRegistry; cleanup(): Promise<void> }>): void {
+export function replayJobContract(name: string, make: () => Promise<{ registry: Registry; cleanup(): Promise<void> }>): void {
   describe(name, () => {
-    let registry: Registry & ReplayJobRegistry;
+    let registry: Registry;
     let cleanup: () => Promise<void>;
     before(async () => {
       ({ registry, cleanup } = await make());

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, Registry, ReplayJobRegistry } from '../../core/ports.ts';
+import type { RawArchive, Registry } from '../../core/ports/index.ts';
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { startAggregator } from '../aggregator.ts';
 import { startArchiver } from '../archiver.ts';
@@ -23,14 +23,14 @@ const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: 5 }
 const AGG = { sessionTimeoutMs: OPTIONS.sessionTimeoutMs, topK: 100, batchSize: 50, dedupWindowHours: 48, logicVersion: 5 };
 let dir: string;
 let storage: EmbeddedStorage;
-let registry: Registry & ReplayJobRegistry;
+let registry: Registry;
 const SITE = 'AL-REPLAYTEST';
 const LOG_SITE = 'AL-REPLAYLOG';
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'almanac-runner-'));
   storage = openEmbeddedStorage({ path: path.join(dir, 'almanac.sqlite'), partitions: 2, pollIntervalMs: 10 });
-  registry = storage.registry as Registry & ReplayJobRegistry;
+  registry = storage.registry;
   await registry.createTenant({ id: 'tn_replay', name: 'Replay', status: 'active', rateLimitPerSec: 100, monthlyEventCap: null, retentionDays: 30 });
   await registry.createTrackingId({ id: SITE, tenantId: 'tn_replay', name: 'Shop', allowedOrigins: ['*'], serverKey: 'sk', status: 'active', respectDnt: false });
   await registry.createTenant({ id: 'tn_replay_log', name: 'Replay from the log', status: 'active', rateLimitPerSec: 100, monthlyEventCap: null, retentionDays: 30 });

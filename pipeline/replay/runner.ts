@@ -3,17 +3,17 @@
  * log partitions that aggregator owns, one chunk (one site, one UTC day) at a time, each chunk
  * while no live batch of the partition runs (see README.md in this folder).
  */
-import type { EventLog, RawArchive, ReplayDryRunReport, ReplayJob, ReplayJobRegistry, ReplayProgress, RollupStore } from '../../core/ports.ts';
-import { partitionFor } from '../../core/ports.ts';
-import type { SessionState } from '../../core/rollup.ts';
+import type { EventLog, RawArchive, ReplayDryRunReport, ReplayJob, ReplayJobRegistry, ReplayProgress, RollupStore } from '../../core/ports/index.ts';
+import { partitionFor } from '../../core/ports/index.ts';
+import type { SessionState } from '../../core/rollup/model.ts';
 import { DAY_MS, HOUR_MS } from '../../core/time.ts';
-import { ARCHIVER_GROUP } from '../archiver.ts';
-import { AGGREGATOR_GROUP } from '../aggregator.ts';
+import { AGGREGATOR_GROUP, ARCHIVER_GROUP } from '../../core/consumer-groups.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../../core/event.ts';
 import type { RollupOptions } from '../rollup/index.ts';
-import { DEFAULT_COLLECTOR_CONFIG } from '../../collectors/config.ts';
 import { countedBy, DEFAULT_MAX_LOOKBACK_MS, recomputeDay, sameFigures, type DayResult } from './chunk.ts';
 import { logHoldsSince, logSource } from './log-source.ts';
 import { dayKey } from './days.ts';
+import { sleep } from '../../core/async.ts';
 
 /** What the aggregator gives the runner. */
 export interface ReplayHost {
@@ -63,7 +63,7 @@ export interface ReplayRunnerConfig {
 
 export const DEFAULT_RUNNER_CONFIG = {
   pollMs: 1000, pauseMs: 0, archiverWaitMs: 30_000, lockedArchiverWaitMs: 5_000, failAfterMs: 10 * 60_000,
-  clockSkewMs: DEFAULT_COLLECTOR_CONFIG.maxFutureSkewMs, logMarginMs: HOUR_MS,
+  clockSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS, logMarginMs: HOUR_MS,
 } as const;
 
 /**
@@ -95,13 +95,12 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
   const failingSince = new Map<string, number>();
   const warned = new Set<string>();
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    wake = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-  });
+  /** A pause that stop() cuts short. */
+  const pause = (ms: number) => {
+    const woken = new AbortController();
+    wake = () => woken.abort();
+    return sleep(ms, woken.signal);
+  };
 
   const loop = (async () => {
     while (!stopping) {
@@ -113,7 +112,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       } catch (error) {
         log(`replay: polling the registry failed (${(error as Error).message}); retrying`);
       }
-      if (!stopping) await sleep(config.pollMs);
+      if (!stopping) await pause(config.pollMs);
     }
   })();
 
@@ -210,7 +209,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
         return;
       }
       if (config.pauseMs > 0) {
-        await sleep(config.pauseMs);
+        await pause(config.pauseMs);
         // A cancel asked for during the pause stops the job before its next day.
         const latest = await registry.getReplayJob(job.id);
         if (latest?.cancelRequested) {
@@ -269,7 +268,7 @@ export function startReplayRunner(deps: ReplayRunnerDeps, config: ReplayRunnerCo
       if (now() > until || stopping) {
         throw new Error(`the archiver has archived partition ${partition} up to offset ${archived}, the aggregator has counted up to ${checkpoint}; waiting for the archiver`);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 

@@ -3,8 +3,8 @@
  * and a bucket-by-bucket comparison with what a rollup store holds.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { EventLog, RawArchive, RollupStore } from '../../core/ports.ts';
-import type { BreakdownRow, RollupRow, StoredBucket } from '../../core/rollup.ts';
+import type { EventLog, RawArchive, RollupStore } from '../../core/ports/index.ts';
+import type { BreakdownRow, RollupRow, StoredBucket } from '../../core/rollup/model.ts';
 import { DAY_MS, GRANULARITIES } from '../../core/time.ts';
 import { computeRollups, type RollupDiff, type RollupOptions } from '../rollup/index.ts';
 

@@ -2,8 +2,8 @@
  * The in-memory, mutable form of a StoredBucket: counters as plain numbers, visitor sketches
  * parsed only when something is added to them, and the top-K slot rule per dimension.
  */
-import { Hll, type HllHash } from '../../core/hll.ts';
-import { DIMENSIONS, OTHER, type BreakdownRow, type Dimension, type RollupRow, type StoredBucket } from '../../core/rollup.ts';
+import { Hll, type HllHash } from '../../core/sketch/hll.ts';
+import { DIMENSIONS, OTHER, type BreakdownRow, type Dimension, type RollupRow, type StoredBucket } from '../../core/rollup/model.ts';
 import { bucketStart, type Granularity } from '../../core/time.ts';
 
 const EMPTY = new Uint8Array(0);

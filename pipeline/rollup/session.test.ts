@@ -1,10 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { Dimension, StoredBucket } from '../../core/rollup.ts';
+import type { Dimension, StoredBucket } from '../../core/rollup/model.ts';
 import { HOUR_MS, MINUTE_MS, type Granularity } from '../../core/time.ts';
-import { visitorCount } from './counters.ts';
-import { NONE } from './labels.ts';
+import { visitorCount } from '../../core/rollup/counters.ts';
+import { NONE } from '../../core/rollup/labels.ts';
 import { joinedVisits, startSession, extendSession } from './session.ts';
 import { computeRollups, RollupState } from './state.ts';
 import { BASE_TS, makeEvent } from './test-support.ts';

@@ -7,8 +7,8 @@
  * sessions, gives the same state as building it from the sorted events.
  */
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { Dimension, SessionState } from '../../core/rollup.ts';
-import { label } from './labels.ts';
+import type { Dimension, SessionState } from '../../core/rollup/model.ts';
+import { label } from '../../core/rollup/labels.ts';
 
 /** Map key of the one session kept per visitor. */
 export function sessionKey(trackingId: string, visitorId: string): string {

@@ -21,12 +21,12 @@
  * becomes a session's first event and changes its source, pageviews already counted under the
  * old source stay there, while the session's visits/bounces/duration move to the new one.
  */
-import { hashValue, type HllHash } from '../../core/hll.ts';
+import { hashValue, type HllHash } from '../../core/sketch/hll.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup.ts';
+import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import { bucketStart, GRANULARITIES, GRANULARITY_MS, type Granularity } from '../../core/time.ts';
 import { compareStrings, MemBucket } from './bucket.ts';
-import { label, toMinorUnits } from './labels.ts';
+import { label, toMinorUnits } from '../../core/rollup/labels.ts';
 import {
   durationMs, EVENT_SESSION_DIMS, extendSession, isBounce, joinedVisits, mergeSessions, SESSION_ROW_DIMS,
   sessionKey, sessionRowValues, startSession,

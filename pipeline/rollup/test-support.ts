@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup.ts';
+import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import type { RollupDiff, VisitorKey } from './state.ts';
 import { compareBucketKeys } from './state.ts';

@@ -2,7 +2,7 @@
  * Issuing embed tokens and rotating a tenant's embed secret: what the REST admin route, the CLI
  * and the tRPC admin API call. Input is validated here, once, for all of them.
  */
-import type { EmbedSecret, EmbedSecretRegistry, Registry } from '../../core/ports.ts';
+import type { EmbedSecret, Registry } from '../../core/ports/index.ts';
 import { newEmbedSecret, newTokenId, signEmbedToken, type EmbedClaims } from './token.ts';
 
 export type EmbedAdminErrorCode = 'invalid_input' | 'not_found' | 'unsupported';
@@ -46,7 +46,6 @@ export const MAX_EMBED_DAYS = 400;
 const DAY_MS = 86_400_000;
 
 export async function issueEmbedToken(registry: Registry, input: IssueEmbedTokenInput, nowMs: number = Date.now()): Promise<IssuedEmbedToken> {
-  const secrets = embedSecrets(registry);
   const trackingId = typeof input?.trackingId === 'string' ? input.trackingId : '';
   if (!trackingId) throw new EmbedAdminError('invalid_input', 'trackingId is required: the tracking ID whose dashboard the token shows');
   const site = await registry.getTrackingId(trackingId);
@@ -56,7 +55,7 @@ export async function issueEmbedToken(registry: Registry, input: IssueEmbedToken
   const pagePrefix = parsePagePrefix(input.pagePrefix);
   const allowedOrigins = (input.allowedOrigins ?? []).map(parseOrigin);
 
-  const secret = (await secrets.getEmbedSecret(site.tenantId)) ?? (await secrets.initEmbedSecret(site.tenantId, newEmbedSecret()));
+  const secret = (await registry.getEmbedSecret(site.tenantId)) ?? (await registry.initEmbedSecret(site.tenantId, newEmbedSecret()));
   const claims: EmbedClaims = {
     tid: site.id, tn: site.tenantId, g: secret.generation, iat: Math.floor(nowMs / 1000), exp: Math.floor(expiresAtMs / 1000), jti: newTokenId(),
     ...(pagePrefix ? { f: { pagePrefix } } : {}),
@@ -75,24 +74,13 @@ export async function issueEmbedToken(registry: Registry, input: IssueEmbedToken
 
 /** New secret for the tenant: every embed token issued before stops working at once. */
 export async function rotateEmbedSecret(registry: Registry, tenantId: string): Promise<Omit<EmbedSecret, 'secret'>> {
-  const secrets = embedSecrets(registry);
   if (!tenantId) throw new EmbedAdminError('invalid_input', 'tenantId is required');
   if (!(await registry.getTenant(tenantId))) throw new EmbedAdminError('not_found', `No tenant "${tenantId}". List them with: almanac tenants list`);
-  const { secret: _hidden, ...rest } = await secrets.rotateEmbedSecret(tenantId, newEmbedSecret());
+  const { secret: _hidden, ...rest } = await registry.rotateEmbedSecret(tenantId, newEmbedSecret());
   return { ...rest };
 }
 
-export function embedSecrets(registry: Registry): EmbedSecretRegistry {
-  const { getEmbedSecret, initEmbedSecret, rotateEmbedSecret } = registry;
-  if (!getEmbedSecret || !initEmbedSecret || !rotateEmbedSecret) {
-    throw new EmbedAdminError('unsupported', 'This registry cannot store embed secrets');
-  }
-  return {
-    getEmbedSecret: getEmbedSecret.bind(registry),
-    initEmbedSecret: initEmbedSecret.bind(registry),
-    rotateEmbedSecret: rotateEmbedSecret.bind(registry),
-  };
-}
+
 
 function expiry(input: IssueEmbedTokenInput, nowMs: number): number {
   if (input.expiresAt !== undefined && input.expiresInDays !== undefined) {

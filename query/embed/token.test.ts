@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { EmbedSecret } from '../../core/ports.ts';
+import type { EmbedSecret } from '../../core/ports/index.ts';
 import { frameAncestors, pageAllowed, readEmbedClaims, signEmbedToken, verifyEmbedToken, type EmbedClaims } from './token.ts';
 import { scopeEmbedParams } from './scope.ts';
 

@@ -10,7 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { reject, type Rejection } from '../../core/errors.ts';
-import type { EmbedSecret } from '../../core/ports.ts';
+import type { EmbedSecret } from '../../core/ports/index.ts';
 
 export const EMBED_TOKEN_PREFIX = 'emb1.';
 

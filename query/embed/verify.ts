@@ -4,7 +4,7 @@
  * secret is read every time, so a rotation revokes tokens at once on every node.
  */
 import { reject, type Rejection } from '../../core/errors.ts';
-import type { Registry } from '../../core/ports.ts';
+import type { Registry } from '../../core/ports/index.ts';
 import { readEmbedClaims, verifyEmbedToken, type EmbedClaims } from './token.ts';
 
 export async function checkEmbedToken(registry: Registry, token: string, nowMs: number): Promise<EmbedClaims | Rejection> {

@@ -3,7 +3,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Cache } from '../../core/ports.ts';
+import type { Cache } from '../../core/ports/index.ts';
 import { unique, waitFor, type Harness } from './fixtures.ts';
 
 export function cacheContract(name: string, make: () => Promise<Harness<Cache>>): void {

@@ -6,7 +6,7 @@
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnrichedEvent } from '../../core/event.ts';
-import { partitionFor, type EventLog, type LogBatch, type LogRecord, type Subscription } from '../../core/ports.ts';
+import { partitionFor, type EventLog, type LogBatch, type LogRecord, type Subscription } from '../../core/ports/index.ts';
 import { makeEvent, unique, waitFor, sleep, type Harness } from './fixtures.ts';
 
 export function eventLogContract(name: string, make: () => Promise<Harness<EventLog>>): void {

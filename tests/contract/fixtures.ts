@@ -50,9 +50,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../../core/async.ts';
 
 /** What each suite's factory returns: a fresh port and how to dispose of it. */
 export interface Harness<P> {

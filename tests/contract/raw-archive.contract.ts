@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { ArchiveQuery, RawArchive } from '../../core/ports.ts';
+import type { ArchiveQuery, RawArchive } from '../../core/ports/index.ts';
 import { makeEvent, unique, type Harness } from './fixtures.ts';
 
 const T0 = Date.UTC(2030, 5, 1);

@@ -13,7 +13,6 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../appliance/config.ts';
 import { openStorage, type Storage } from '../../appliance/profiles.ts';
-import type { ScalingRegistry } from '../../core/ports.ts';
 import { freshNamespace, type Namespace } from '../support/cluster.ts';
 import { startSupervisor, type SupervisorProcess } from '../support/supervisor.ts';
 import { getJson, pool, waitFor } from '../support/appliance.ts';
@@ -38,7 +37,7 @@ test('status of a node with two collector workers: ingest summed over both, aggr
   const nodeId = `status-${ns.name}`;
   const env = { ...ns.env, ALMANAC_NODE_ID: nodeId, ALMANAC_RECONCILE_INTERVAL_MS: '500' };
   storage = await openStorage(loadConfig({ ...process.env, ...env, ALMANAC_DATA_DIR: dir }));
-  const scaling = storage.registry as unknown as ScalingRegistry;
+  const scaling = storage.registry;
   await scaling.setDesiredScale(nodeId, { collector: 2, archiver: 1, aggregator: 1, query: 0 });
 
   node = await startSupervisor(env);

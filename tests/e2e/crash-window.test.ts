@@ -19,6 +19,7 @@ import { HOUR_MS } from '../../core/time.ts';
 import { embeddedProcess, freePort, type EmbeddedProcess } from '../support/embedded-process.ts';
 import { generateTraffic } from '../support/traffic.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
+import { sleep } from '../../core/async.ts';
 
 const dirs: string[] = [];
 const running: EmbeddedProcess[] = [];
@@ -27,7 +28,6 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('SIGKILL right after a rollup commit, before the log offset commit, three times: the records given again are skipped and every bucket equals the reference', { timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'almanac-crash-window-'));

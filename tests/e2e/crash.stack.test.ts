@@ -38,11 +38,12 @@ import { loadConfig } from '../../appliance/config.ts';
 import { openStorage } from '../../appliance/profiles.ts';
 import type { IncomingEvent } from '../../core/event.ts';
 import type { EnrichedEvent } from '../../core/event.ts';
-import { partitionFor } from '../../core/ports.ts';
+import { partitionFor } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
 import { freshNamespace, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';
 import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';
+import { sleep } from '../../core/async.ts';
 
 // Every SIGKILL costs Kafka's session timeout of the dead member (10 s here, set below) before the
 // group rebalances; the read-side scan of the archive through FerretDB takes ~80 s per 50k events.
@@ -67,7 +68,6 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 interface Site {
   id: string;

@@ -28,6 +28,7 @@ import { waitCaughtUp } from '../../pipeline/replay/test-support.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
 import { embeddedProcess, freePort, type EmbeddedProcess } from '../support/embedded-process.ts';
 import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';
+import { sleep } from '../../core/async.ts';
 
 const EVENTS = Number(process.env.CRASH_EVENTS ?? 100_000);
 const VISITORS = Math.round(EVENTS / 25);
@@ -43,7 +44,6 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Batch {
   index: number;

@@ -32,6 +32,7 @@ import { freshNamespace, startRoleProcess, type Namespace, type RoleProcess } fr
 import { getJson, pool, waitFor } from '../support/appliance.ts';
 import { HOUR_MS } from '../../core/time.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { sleep } from '../../core/async.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const execFileP = promisify(execFile);
@@ -56,7 +57,6 @@ function phases(t: TestContext): (name: string) => void {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 // Whatever happened in a test, leave every service running.
 after(async () => {

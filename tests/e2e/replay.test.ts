@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../../appliance/config.ts';
 import { startAppliance, type RunningAppliance } from '../../appliance/supervisor.ts';
 import type { Credentials } from '../../appliance/first-start.ts';
-import type { Registry, ReplayJob, ReplayJobRegistry } from '../../core/ports.ts';
+import type { ReplayJob } from '../../core/ports/index.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
@@ -193,7 +193,7 @@ test('dry run reports the per-day differences and writes nothing; cancel; resume
   await waitForJob(app, resumed.id, (j) => j.progress.daysDone >= 2);
   await stop(app);
   const file = openEmbeddedStorage({ path: path.join(dataDir, 'almanac.sqlite'), partitions: 4 });
-  const registry = file.registry as Registry & ReplayJobRegistry;
+  const registry = file.registry;
   const mid = (await registry.getReplayJob(resumed.id))!;
   assert.equal(mid.status, 'running', 'a stopped appliance leaves its job running');
   assert.ok(mid.progress.daysDone >= 2 && mid.progress.daysDone < days, JSON.stringify(mid.progress));

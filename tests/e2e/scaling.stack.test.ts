@@ -23,12 +23,13 @@ import { loadConfig } from '../../appliance/config.ts';
 import { openStorage, type Storage } from '../../appliance/profiles.ts';
 import { createTenant, createTrackingId } from '../../appliance/tenancy.ts';
 import type { EnrichedEvent, IncomingEvent } from '../../core/event.ts';
-import { partitionFor, type NodeStatus, type ScalingRegistry, type WorkerRole } from '../../core/ports.ts';
+import { partitionFor, type NodeStatus, type ScalingRegistry, type WorkerRole } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { freshNamespace, type Namespace } from '../support/cluster.ts';
 import { alive, startSupervisor, type SupervisorProcess } from '../support/supervisor.ts';
 import { generateTraffic, rng, type GeneratedVisitor } from '../support/traffic.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
+import { sleep } from '../../core/async.ts';
 
 const EVENTS = Number(process.env.SCALE_EVENTS ?? 20_000);
 const SEND_MS = 60_000;
@@ -36,7 +37,6 @@ const BATCH = 50;
 const CONCURRENCY = 8;
 const SEED = Number(process.env.SCALE_SEED ?? Math.floor(Math.random() * 1e9));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 const stackUp = Boolean(process.env.ALMANAC_KAFKA_BROKERS && process.env.ALMANAC_MONGO_URL && process.env.ALMANAC_CASSANDRA_CONTACT_POINTS && process.env.ALMANAC_REDIS_URL);
 
@@ -54,7 +54,7 @@ async function openHarness(prefix: string, extraEnv: Record<string, string> = {}
   const env = { ...ns.env, ALMANAC_KAFKA_SESSION_TIMEOUT_MS: '10000', ALMANAC_RECONCILE_INTERVAL_MS: '500', ...extraEnv };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'almanac-scaling-'));
   const storage = await openStorage(loadConfig({ ...process.env, ...env, ALMANAC_DATA_DIR: dir }));
-  return { ns, env, storage, scaling: storage.registry as unknown as ScalingRegistry, nodes: new Set(), dir };
+  return { ns, env, storage, scaling: storage.registry, nodes: new Set(), dir };
 }
 
 async function closeHarness(h: Harness | undefined): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { RawArchive, RollupStore } from '../../core/ports.ts';
+import type { RawArchive, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { computeRollups } from '../../pipeline/rollup/index.ts';

@@ -3,8 +3,8 @@
  * IDs and the expiry index. Every one is an overwrite that carries the commit's timestamp, so
  * applying them twice is the same as once (the commit protocol relies on it: cassandra-commit.ts).
  */
-import type { RollupCommit } from '../../../core/ports.ts';
-import { DIMENSIONS, type BreakdownRow } from '../../../core/rollup.ts';
+import type { RollupCommit } from '../../../core/ports/index.ts';
+import { DIMENSIONS, type BreakdownRow } from '../../../core/rollup/model.ts';
 import type { RollupCql } from './cassandra-cql.ts';
 import { encodeBreakdownRows } from './rollup-codec.ts';
 import { counterParams, hourOf, periodOf, sessionParams } from './cassandra-rows.ts';

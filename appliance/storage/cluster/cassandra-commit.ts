@@ -41,10 +41,10 @@
  */
 import { serialize, deserialize } from 'node:v8';
 import type cassandra from 'cassandra-driver';
-import { PartitionFencedError, type RollupCommit } from '../../../core/ports.ts';
+import { PartitionFencedError, type RollupCommit } from '../../../core/ports/index.ts';
 import { LWT, SERIAL_READ, type RollupCql } from './cassandra-cql.ts';
 import { commitStatements, estimateBytes, type Statement } from './cassandra-commit-statements.ts';
-import { mapLimit, sleep } from './async.ts';
+import { mapLimit, sleep } from '../../../core/async.ts';
 import { selectAll } from './cassandra-select.ts';
 import { num } from './cassandra-rows.ts';
 

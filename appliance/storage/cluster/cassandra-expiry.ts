@@ -5,7 +5,7 @@
 import type cassandra from 'cassandra-driver';
 import { HOUR_MS } from '../../../core/time.ts';
 import type { RollupCql } from './cassandra-cql.ts';
-import { mapLimit } from './async.ts';
+import { mapLimit } from '../../../core/async.ts';
 import { selectAll } from './cassandra-select.ts';
 import { hourOf, num, periodsIn } from './cassandra-rows.ts';
 

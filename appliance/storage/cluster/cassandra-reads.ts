@@ -1,9 +1,9 @@
 /** The reads of the Cassandra RollupStore: buckets, sessions, seen IDs, and totals and breakdowns over a range. */
 import type cassandra from 'cassandra-driver';
-import type { RollupStore } from '../../../core/ports.ts';
-import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type StoredBucket } from '../../../core/rollup.ts';
+import type { RollupStore } from '../../../core/ports/index.ts';
+import { DIMENSIONS, type BreakdownRow, type BucketKey, type Dimension, type StoredBucket } from '../../../core/rollup/model.ts';
 import type { RollupCql } from './cassandra-cql.ts';
-import { mapLimit } from './async.ts';
+import { mapLimit } from '../../../core/async.ts';
 import { selectAll } from './cassandra-select.ts';
 import { num, periodOf, periodsIn, rollupRowFromCassandra, sessionFromCassandra, type Row } from './cassandra-rows.ts';
 import { decodeBreakdownRows } from './rollup-codec.ts';

@@ -12,12 +12,12 @@
  * (cassandra-expiry.ts), the CQL text (cassandra-cql.ts) and the row layout (cassandra-rows.ts).
  */
 import type cassandra from 'cassandra-driver';
-import type { RollupStore } from '../../../core/ports.ts';
+import type { RollupStore } from '../../../core/ports/index.ts';
 import { rollupCql } from './cassandra-cql.ts';
 import { createCommitProtocol, type CommitStats } from './cassandra-commit.ts';
 import { deleteTrackingIdRollups, pruneKind } from './cassandra-expiry.ts';
 import { createRollupReads } from './cassandra-reads.ts';
-import { withTimeout } from './async.ts';
+import { withTimeout } from '../../../core/async.ts';
 
 export type { CommitStats } from './cassandra-commit.ts';
 

@@ -3,7 +3,7 @@
  * between driver rows or statement parameters and the port's records. Pure functions.
  */
 import type cassandra from 'cassandra-driver';
-import type { RollupRow, SessionState } from '../../../core/rollup.ts';
+import type { RollupRow, SessionState } from '../../../core/rollup/model.ts';
 import { DAY_MS, HOUR_MS, dayOf, type Granularity } from '../../../core/time.ts';
 import { encodeEarlier, type VisitorRecord } from '../visit-history.ts';
 

@@ -15,9 +15,9 @@
 import cassandra from 'cassandra-driver';
 import { MongoClient } from 'mongodb';
 import type { AlmanacConfig } from '../../config.ts';
-import type { Storage } from '../../profiles.ts';
-import type { RawArchive, Registry } from '../../../core/ports.ts';
-import { createLocalRateLimiter } from '../../../collectors/rate-limit.ts';
+import type { Storage } from '../storage.ts';
+import type { RawArchive, Registry } from '../../../core/ports/index.ts';
+import { createLocalRateLimiter } from '../../../core/rate-limit.ts';
 import { openKafkaEventLog, DEFAULT_TOPIC, type KafkaEventLog, type KafkaEventLogOptions } from './kafka-event-log.ts';
 import { createMongoArchive } from './mongo-archive.ts';
 import { createMongoRegistry, REGISTRY_CHANNEL } from './mongo-registry.ts';
@@ -27,6 +27,7 @@ import {
   openRedis, createRedisCache, createRedisRateLimiter, createNodeLiveness, createRedisInvalidation,
   type NodeLiveness, type RedisConnection, type RedisRateLimiter,
 } from './redis.ts';
+import { withTimeout } from '../../../core/async.ts';
 
 export { DEFAULT_TOPIC } from './kafka-event-log.ts';
 export type { LiveNode, NodeLiveness } from './redis.ts';
@@ -220,9 +221,4 @@ async function openCassandra(
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(t));
 }

@@ -7,8 +7,8 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { EnrichedEvent } from '../../../core/event.ts';
-import type { LogRecord, SubscribeOptions, Subscription } from '../../../core/ports.ts';
-import { sleep, withTimeout } from './async.ts';
+import type { LogRecord, SubscribeOptions, Subscription } from '../../../core/ports/index.ts';
+import { sleep, withTimeout } from '../../../core/async.ts';
 import type { KafkaEventLogOptions } from './kafka-options.ts';
 
 const MAX_RETRY_BACKOFF_MS = 5_000;

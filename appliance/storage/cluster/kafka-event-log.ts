@@ -9,7 +9,7 @@
  *   explicitly at start (the broker runs with auto-creation off). A topic that exists with another
  *   partition count is refused: it would move sites between partitions, and one partition owning
  *   a site is what the aggregator's exactly-once rests on.
- * - Messages are keyed by tracking ID and placed by `partitionFor` (core/ports.ts) through a custom
+ * - Messages are keyed by tracking ID and placed by `partitionFor` (core/ports/index.ts) through a custom
  *   partitioner, so the embedded and cluster profiles agree on which partition owns a site.
  * - Appends are group-committed over a few idempotent producers (kafka-producer-lanes.ts):
  *   `append` resolves only after the broker acknowledged every message of it, and rejects within
@@ -20,8 +20,8 @@
  *   group join, no committed state); it uses kafkajs internals, which is why the version is pinned.
  */
 import { Kafka, logLevel, type LogEntry, type Message } from 'kafkajs';
-import type { EventLog, SubscribeOptions, Subscription } from '../../../core/ports.ts';
-import { withTimeout } from './async.ts';
+import type { EventLog, SubscribeOptions, Subscription } from '../../../core/ports/index.ts';
+import { withTimeout } from '../../../core/async.ts';
 import { subscribeConsumerGroup } from './kafka-consumer-group.ts';
 import type { KafkaEventLogOptions } from './kafka-options.ts';
 import { createPartitionReader } from './kafka-partition-reader.ts';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import type { EnrichedEvent } from '../../../core/event.ts';
-import type { LogRecord } from '../../../core/ports.ts';
+import type { LogRecord } from '../../../core/ports/index.ts';
 
 /** The parts of kafkajs' internal Cluster and Broker classes that `read` uses (kafkajs 2.2.4). */
 interface InternalBroker {

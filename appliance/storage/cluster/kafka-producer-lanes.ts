@@ -6,8 +6,8 @@
  * is unreachable, so the collector can answer 503 instead of hanging.
  */
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { partitionFor } from '../../../core/ports.ts';
-import { withTimeout } from './async.ts';
+import { partitionFor } from '../../../core/ports/index.ts';
+import { withTimeout } from '../../../core/async.ts';
 
 export interface ProducerLanesOptions {
   topic: string;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { partitionFor } from '../../../core/ports.ts';
+import { partitionFor } from '../../../core/ports/index.ts';
 import { makeEvent } from '../../../tests/contract/fixtures.ts';
 import { openKafkaEventLog, deleteKafkaTopic, type KafkaEventLog } from './kafka-event-log.ts';
 

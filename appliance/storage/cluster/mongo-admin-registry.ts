@@ -7,7 +7,7 @@
  * and the audit log is insert-only.
  */
 import type { Db } from 'mongodb';
-import type { AdminRegistry, AdminSession, AdminUser, AuditEntry } from '../../../core/ports.ts';
+import type { AdminRegistry, AdminSession, AdminUser, AuditEntry } from '../../../core/ports/index.ts';
 
 type UserDoc = Omit<AdminUser, 'id'> & { _id: string; usernameKey: string };
 type SessionDoc = Omit<AdminSession, 'tokenHash'> & { _id: string };

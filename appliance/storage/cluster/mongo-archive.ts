@@ -12,7 +12,7 @@
  */
 import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 import type { EnrichedEvent } from '../../../core/event.ts';
-import type { ArchiveQuery, RawArchive } from '../../../core/ports.ts';
+import type { ArchiveQuery, RawArchive } from '../../../core/ports/index.ts';
 
 export const RAW_EVENTS = 'raw_events';
 

@@ -8,7 +8,7 @@
  * different secrets were handed out under.
  */
 import type { Db } from 'mongodb';
-import type { EmbedSecret, EmbedSecretRegistry } from '../../../core/ports.ts';
+import type { EmbedSecret, EmbedSecretRegistry } from '../../../core/ports/index.ts';
 
 interface SecretDoc {
   _id: string;

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, UpdateFilter } from 'mongodb';
-import type { Registry } from '../../../core/ports.ts';
+import type { Registry } from '../../../core/ports/index.ts';
 
 interface CountDoc {
   _id: string;

@@ -11,7 +11,7 @@
  * A change made through any node is published on the Redis channel `almanac:registry`.
  */
 import type { Db } from 'mongodb';
-import type { ApiKeyRecord, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports/index.ts';
 import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
 import { createMongoAdminRegistry } from './mongo-admin-registry.ts';
 import { createMongoSalts } from './mongo-salts.ts';

@@ -6,7 +6,7 @@
  * admin asks to cancel it, and FerretDB v1 can lose one of two concurrent updates of a document.
  */
 import type { Db } from 'mongodb';
-import type { ReplayJob, ReplayJobRegistry } from '../../../core/ports.ts';
+import type { ReplayJob, ReplayJobRegistry } from '../../../core/ports/index.ts';
 import { fromDoc, insertOrExplain, toDoc, updateOne, type Doc } from './mongo-documents.ts';
 
 export async function createMongoReplayJobs(db: Db, now: () => number, assertOpen: () => void): Promise<ReplayJobRegistry> {

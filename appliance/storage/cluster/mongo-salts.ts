@@ -7,7 +7,7 @@
  * works on FerretDB v1; the maintenance deletes old days.
  */
 import type { Db } from 'mongodb';
-import type { SaltRegistry } from '../../../core/ports.ts';
+import type { SaltRegistry } from '../../../core/ports/index.ts';
 
 interface SaltDoc {
   _id: number;

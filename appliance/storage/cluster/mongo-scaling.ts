@@ -6,8 +6,8 @@
  * desired scale is replaced whole, so no two writers merge into one document.
  */
 import type { Db } from 'mongodb';
-import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports/index.ts';
+import { assertDesiredScale } from '../../../core/desired-scale.ts';
 
 export async function createMongoScaling(db: Db, now: () => number, assertOpen: () => void): Promise<ScalingRegistry> {
   const desiredScale = db.collection<{ _id: string; counts: WorkerCounts; updatedAt: number }>('desired_scale');

@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import type { RawArchive, Registry } from '../../../core/ports.ts';
+import type { RawArchive, Registry } from '../../../core/ports/index.ts';
 import { makeEvent } from '../../../tests/contract/fixtures.ts';
 import { createMongoArchive } from './mongo-archive.ts';
 import { createMongoRegistry, REGISTRY_CHANNEL } from './mongo-registry.ts';

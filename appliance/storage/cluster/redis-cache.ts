@@ -5,7 +5,7 @@
  * visitor IDs are not kept here: Redis has no persistence, so they live in the registry, see
  * core/salt.ts.)
  */
-import type { Cache } from '../../../core/ports.ts';
+import type { Cache } from '../../../core/ports/index.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
 export function createRedisCache(redis: Pick<RedisConnection, 'client' | 'keyPrefix'>): Cache {

@@ -6,7 +6,7 @@
  * command timeout; they reconnect in the background.
  */
 import { Redis } from 'ioredis';
-import { withTimeout } from './async.ts';
+import { withTimeout } from '../../../core/async.ts';
 
 export interface RedisConnectionOptions {
   url: string;

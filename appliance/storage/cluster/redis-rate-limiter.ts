@@ -1,16 +1,16 @@
 /**
  * The cluster-wide RateLimiter on Redis: a token bucket evaluated atomically in Redis by a Lua
  * script (EVALSHA, EVAL on NOSCRIPT), on Redis' clock; while Redis is down each process falls
- * back to its own in-process limiter (collectors/rate-limit.ts), so a tenant may get up to N × its
+ * back to its own in-process limiter (core/rate-limit.ts), so a tenant may get up to N × its
  * rate across N collectors.
  */
 import { createHash } from 'node:crypto';
-import type { RateDecision, RateLimiter } from '../../../core/ports.ts';
-import { createLocalRateLimiter } from '../../../collectors/rate-limit.ts';
+import type { RateDecision, RateLimiter } from '../../../core/ports/index.ts';
+import { createLocalRateLimiter } from '../../../core/rate-limit.ts';
 import type { RedisConnection } from './redis-connection.ts';
 
 /**
- * The token bucket of collectors/rate-limit.ts (takeTokens), in Lua: same refill, same
+ * The token bucket of core/rate-limit.ts (takeTokens), in Lua: same refill, same
  * "a request costing more than the burst passes when the bucket holds min(cost, burst) and
  * leaves it in debt", same clock-step guard. The key expires once the bucket would be full
  * again, which is the same as a missing key (a new bucket starts full).

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { takeTokens } from '../../../collectors/rate-limit.ts';
+import { takeTokens } from '../../../core/rate-limit.ts';
 import { openRedis, createRedisCache, createRedisRateLimiter, createNodeLiveness, type RedisConnection } from './redis.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

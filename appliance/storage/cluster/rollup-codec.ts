@@ -10,7 +10,7 @@
  *
  * f64 keeps every integer up to 2^53 exact, which is what the counters are in JS anyway.
  */
-import type { BreakdownRow, Dimension } from '../../../core/rollup.ts';
+import type { BreakdownRow, Dimension } from '../../../core/rollup/model.ts';
 
 const VERSION = 1;
 

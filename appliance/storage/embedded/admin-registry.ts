@@ -2,7 +2,7 @@
  * Admin users, sessions and the audit log on SQLite (tables admin_users, admin_sessions,
  * audit_log, migration 5): the AdminRegistry methods, spread into the embedded Registry.
  */
-import type { AdminRegistry, AdminUser, AuditEntry } from '../../../core/ports.ts';
+import type { AdminRegistry, AdminUser, AuditEntry } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface UserRow {

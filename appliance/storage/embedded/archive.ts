@@ -2,7 +2,7 @@
  * The raw archive on SQLite: every accepted event once, by eventId, for replays and exports.
  */
 import type { EnrichedEvent } from '../../../core/event.ts';
-import type { ArchiveQuery, RawArchive } from '../../../core/ports.ts';
+import type { ArchiveQuery, RawArchive } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 import { decodeEvent, encodeEvent } from './payload-codec.ts';
 

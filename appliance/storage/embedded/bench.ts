@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { EnrichedEvent } from '../../../core/event.ts';
-import type { StoredBucket } from '../../../core/rollup.ts';
+import type { StoredBucket } from '../../../core/rollup/model.ts';
 import { HOUR_MS } from '../../../core/time.ts';
 import { openEmbeddedStorage, type EmbeddedStorage, type EmbeddedStorageOptions } from './index.ts';
 

@@ -4,7 +4,7 @@
  * next offset after it resolves. So a batch is committed only once processed (at-least-once on a
  * crash, exactly-once across a clean stop), and batches of one partition never overlap.
  */
-import type { LogRecord, SubscribeOptions, Subscription } from '../../../core/ports.ts';
+import type { LogRecord, SubscribeOptions, Subscription } from '../../../core/ports/index.ts';
 import { createWakeup, type Wakeup } from './wakeup.ts';
 
 /** What the loops need from the log; synchronous because SQLite is. */

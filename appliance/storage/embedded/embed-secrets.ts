@@ -2,7 +2,7 @@
  * Embed-token secrets on SQLite (table embed_secrets, migration 4): the EmbedSecretRegistry
  * methods, spread into the embedded Registry.
  */
-import type { EmbedSecret, EmbedSecretRegistry } from '../../../core/ports.ts';
+import type { EmbedSecret, EmbedSecretRegistry } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface Row {

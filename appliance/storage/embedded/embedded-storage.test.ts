@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { EnrichedEvent } from '../../../core/event.ts';
-import { partitionFor, type LogRecord } from '../../../core/ports.ts';
+import { partitionFor, type LogRecord } from '../../../core/ports/index.ts';
 import { openEmbeddedStorage } from './index.ts';
 import { openDatabase } from './database.ts';
 import { createEmbeddedEventLog } from './event-log.ts';

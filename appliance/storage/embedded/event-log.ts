@@ -2,7 +2,7 @@
  * The event log on SQLite: records per partition with dense offsets, appended by group commit,
  * consumed by groups that commit offsets in the same file.
  */
-import { partitionFor, type EventLog, type LogRecord, type SubscribeOptions, type Subscription } from '../../../core/ports.ts';
+import { partitionFor, type EventLog, type LogRecord, type SubscribeOptions, type Subscription } from '../../../core/ports/index.ts';
 import { DAY_MS } from '../../../core/time.ts';
 import type { SqliteDatabase } from './database.ts';
 import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';

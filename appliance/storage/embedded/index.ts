@@ -1,7 +1,7 @@
 /**
  * The embedded profile's storage: every port on one SQLite file, plus the in-process cache.
  */
-import type { Cache, RawArchive, Registry, RollupStore } from '../../../core/ports.ts';
+import type { Cache, RawArchive, Registry, RollupStore } from '../../../core/ports/index.ts';
 import { createMemoryCache } from '../memory-cache.ts';
 import { createEmbeddedArchive } from './archive.ts';
 import { openDatabase, type SqliteDatabase } from './database.ts';

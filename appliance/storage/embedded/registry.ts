@@ -3,7 +3,7 @@
  * other parts spread in, one module each (replay-jobs.ts, scaling.ts, embed-secrets.ts,
  * admin-registry.ts, salts.ts).
  */
-import type { ApiKeyRecord, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports.ts';
+import type { ApiKeyRecord, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 import { definedOnly, rethrowDuplicate } from './registry-writes.ts';
 import { createEmbeddedReplayJobs } from './replay-jobs.ts';

@@ -3,7 +3,7 @@
  * methods, spread into the embedded Registry.
  */
 import type { Statement } from 'better-sqlite3';
-import type { ReplayJob, ReplayJobRegistry, ReplayStatus } from '../../../core/ports.ts';
+import type { ReplayJob, ReplayJobRegistry, ReplayStatus } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 import { definedOnly, rethrowDuplicate } from './registry-writes.ts';
 

@@ -2,7 +2,7 @@
  * The SQLite rollup store's row layout (tables: schema.ts): the columns of totals, breakdown and
  * session rows, and their mapping to and from the port's records. Pure functions.
  */
-import type { BreakdownRow, Dimension, RollupRow, SessionState } from '../../../core/rollup.ts';
+import type { BreakdownRow, Dimension, RollupRow, SessionState } from '../../../core/rollup/model.ts';
 import type { Granularity } from '../../../core/time.ts';
 import { encodeEarlier, type VisitorRecord } from '../visit-history.ts';
 

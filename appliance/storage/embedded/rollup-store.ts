@@ -3,8 +3,8 @@
  * per-partition checkpoints, all in the one file so a flush can change them in one transaction.
  * The row layout and its mapping to records: rollup-rows.ts.
  */
-import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports.ts';
-import type { BreakdownRow, BucketKey, RollupRow, SessionState, StoredBucket } from '../../../core/rollup.ts';
+import { PartitionFencedError, type RollupCommit, type RollupStore } from '../../../core/ports/index.ts';
+import type { BreakdownRow, BucketKey, RollupRow, SessionState, StoredBucket } from '../../../core/rollup/model.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { decodeEarlier, distinctVisitors, visitorRecords } from '../visit-history.ts';

@@ -3,7 +3,7 @@
  * the embedded Registry. Create-once is INSERT OR IGNORE then a read, in one IMMEDIATE
  * transaction, so two processes on the file agree on the winner.
  */
-import type { SaltRegistry } from '../../../core/ports.ts';
+import type { SaltRegistry } from '../../../core/ports/index.ts';
 import type { SqliteDatabase } from './database.ts';
 
 export function createEmbeddedSalts(db: SqliteDatabase, now: () => number): SaltRegistry {

@@ -2,8 +2,8 @@
  * Desired scale and node reports on SQLite (tables `desired_scale`, `nodes`): the
  * ScalingRegistry methods, spread into the embedded Registry.
  */
-import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports/index.ts';
+import { assertDesiredScale } from '../../../core/desired-scale.ts';
 import type { SqliteDatabase } from './database.ts';
 
 export function createEmbeddedScaling(db: SqliteDatabase, now: () => number): ScalingRegistry {

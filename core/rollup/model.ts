@@ -1,8 +1,10 @@
 /**
  * The rollup data model: what the aggregator writes, the rollup store keeps and the query service reads.
- * The math that produces it lives in pipeline/rollup (pure functions); this file only names the shapes.
+ * The math that produces it lives in pipeline/rollup (pure functions); the math both sides use on it
+ * (merging rows, derived metrics: counters.ts; stored labels: labels.ts) and the closed-bucket rule
+ * (closed.ts) sit beside this file. This file only names the shapes.
  */
-import type { Granularity } from './time.ts';
+import type { Granularity } from '../time.ts';
 
 /** Breakdown dimensions. Session-level ones take the value of the session's first event. */
 export const DIMENSIONS = [
@@ -14,7 +16,7 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 /** The value used for everything past the top-K of a bucket's dimension. */
 export const OTHER = '(other)';
-/** The stored value of an empty dimension (pipeline/rollup/labels.ts); the API may display it per dimension (query/labels.ts). */
+/** The stored value of an empty dimension (core/rollup/labels.ts); the API may display it per dimension (query/labels.ts). */
 export const NONE = '(none)';
 
 /** Additive counters. Every field sums when buckets or rows merge. */
@@ -34,7 +36,7 @@ export interface Counters {
   revenue: Record<string, number>;
 }
 
-/** A serialisable HyperLogLog sketch (see core/hll.ts). */
+/** A serialisable HyperLogLog sketch (see core/sketch/hll.ts). */
 export type SketchBytes = Uint8Array;
 
 export interface BucketKey {

@@ -2,8 +2,8 @@
  * Merging stored rows and the metrics derived from them: what the query service does with
  * rows read over a time range.
  */
-import { Hll } from '../../core/hll.ts';
-import { emptyCounters, type Counters, type RollupRow } from '../../core/rollup.ts';
+import { Hll } from '../sketch/hll.ts';
+import { emptyCounters, type Counters, type RollupRow } from './model.ts';
 
 /** a + b as a new object; revenue sums per currency. */
 export function addCounters(a: Counters, b: Counters): Counters {

@@ -3,7 +3,7 @@
  * is burstFactor × rate (2 by default: a site may send two seconds' worth at once, e.g.
  * a queue flushed when a tab regains network).
  */
-import type { RateDecision, RateLimiter } from '../core/ports.ts';
+import type { RateDecision, RateLimiter } from './ports/index.ts';
 
 export interface BucketState {
   tokens: number;

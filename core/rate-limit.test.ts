@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createLocalRateLimiter, retryAfterSeconds, takeTokens, type BucketState } from './rate-limit.ts';
-import { manualClock } from './test-support.ts';
 
 describe('takeTokens', () => {
   test('a new bucket holds the burst; then refills at the rate', () => {
@@ -66,7 +65,8 @@ describe('takeTokens', () => {
 
 describe('createLocalRateLimiter', () => {
   test('one bucket per key', async () => {
-    const clock = manualClock();
+    let t = Date.UTC(2026, 5, 15, 12, 0, 0);
+    const clock = { now: () => t, advance: (ms: number) => void (t += ms) };
     const rl = createLocalRateLimiter({ now: clock.now });
     assert.ok((await rl.take('a', 2, 1, 2)).allowed);
     const denied = await rl.take('a', 1, 1, 2);

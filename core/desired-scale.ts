@@ -2,7 +2,7 @@
  * The desired worker counts of a node: defaults, and the check every write goes through (both
  * registry adapters call it, so the admin API and the CLI get the same answer).
  */
-import type { WorkerCounts, WorkerRole } from '../../core/ports.ts';
+import type { WorkerCounts, WorkerRole } from './ports/index.ts';
 
 export const WORKER_ROLES: readonly WorkerRole[] = ['collector', 'archiver', 'aggregator', 'query'];
 

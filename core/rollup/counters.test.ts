@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hll } from '../../core/hll.ts';
-import { emptyCounters, type RollupRow } from '../../core/rollup.ts';
+import { Hll } from '../sketch/hll.ts';
+import { emptyCounters, type RollupRow } from './model.ts';
 import { addCounters, avgVisitDurationMs, bounceRate, mergeRows, viewsPerVisit, visitorCount } from './counters.ts';
 import { fromMinorUnits, label, NONE, toMinorUnits } from './labels.ts';
 

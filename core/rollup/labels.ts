@@ -2,7 +2,7 @@
  * How raw event fields become breakdown values. One label for "nothing here" keeps every
  * dimension's rows summing to the totals: an event with no UTM campaign still lands in a row.
  */
-import { NONE, OTHER } from '../../core/rollup.ts';
+import { NONE, OTHER } from './model.ts';
 
 /**
  * The value of an empty dimension: direct traffic (no referrer source), missing UTM fields,
