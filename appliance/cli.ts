@@ -1,11 +1,15 @@
 /**
- * `almanac` — start the appliance, and manage tenants, tracking IDs and API keys before the
- * console exists. Registry commands work on the same storage the appliance uses (for the embedded
+ * `almanac` — start the appliance, and manage tenants, tracking IDs, API keys, replays, admin
+ * users and embed tokens from the command line (each command is thin over control/). Registry commands work on the same storage the appliance uses (for the embedded
  * profile: the SQLite file in the data folder, safe to use while the appliance runs).
  */
 import { flagsToEnv, loadConfig, type AlmanacConfig } from './config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { createApiKey, createTenant, createTrackingId, UsageError } from './tenancy.ts';
+import { createTenant, newTenantInput } from '../control/tenants.ts';
+import { createTrackingId, newTrackingIdInput, requireTrackingId } from '../control/tracking-ids.ts';
+import { createApiKey } from '../control/api-keys.ts';
+import { ControlError, exitCode } from '../control/errors.ts';
+import { parseInput } from '../control/validate.ts';
 import { openRegistryOnly } from './profiles.ts';
 import { cliEnv } from './saved-settings.ts';
 import { startAppliance } from './supervisor.ts';
@@ -14,7 +18,7 @@ import { embedCommand, EMBED_HELP, isEmbedCommand } from './embed-cli.ts';
 import { startNodeSupervisor } from './scaling/node-supervisor.ts';
 import { WORKER_READY_MESSAGE } from './scaling/worker-process.ts';
 import { snippetFor } from '../collectors/index.ts';
-import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
+import { cancelReplay, describeReplay, getReplay, listReplays, startReplay, startReplayInput } from '../control/replays.ts';
 
 const HELP = `almanac — self-hosted analytics appliance
 
@@ -50,17 +54,17 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
     const config = loadConfig(command === 'start' ? env : cliEnv(env));
     if (command === 'start') return await start(config, env);
     if (command === 'admin-users') return await adminUsersCommand(config, sub, args, flagEnv, env);
-    // Dashboards and embedding (issue 6): appliance/embed-cli.ts.
+    // Dashboards and embedding: appliance/embed-cli.ts.
     if (isEmbedCommand(command, sub)) return await embedCommand(config, command, sub, args, flagEnv);
     return await registryCommand(config, command, sub, args, flagEnv);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }
-    if (error instanceof ReplayError) {
+    if (error instanceof ControlError) {
       process.stderr.write(`${error.message} (${error.code})\n`);
-      return 1;
+      return exitCode(error.code);
     }
     throw error;
   }
@@ -77,7 +81,7 @@ async function start(config: Readonly<AlmanacConfig>, env: NodeJS.ProcessEnv): P
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new UsageError(`Cannot listen on ${config.host}:${config.port} (${code}): another program uses that port. Choose another with ALMANAC_PORT or --port.`);
+      throw new ConfigError([`Cannot listen on ${config.host}:${config.port} (${code}): another program uses that port. Choose another with ALMANAC_PORT or --port.`]);
     }
     throw error;
   }
@@ -120,28 +124,28 @@ async function registryCommand(
         print(await registry.listTenants());
         return 0;
       case 'tenants create':
-        print(await createTenant(registry, {
+        print(await createTenant(registry, parseInput(newTenantInput, {
           name: flags.ALMANAC_NAME ?? '',
           rateLimitPerSec: optionalInt(flags.ALMANAC_RATE_LIMIT, '--rate-limit'),
           retentionDays: optionalInt(flags.ALMANAC_RETENTION_DAYS, '--retention-days'),
-        }));
+        })));
         return 0;
       case 'tracking-ids list':
         print(await registry.listTrackingIds(flags.ALMANAC_TENANT));
         return 0;
       case 'tracking-ids create': {
-        const site = await createTrackingId(registry, {
+        const site = await createTrackingId(registry, parseInput(newTrackingIdInput, {
           tenantId: required(flags.ALMANAC_TENANT, '--tenant'),
           name: flags.ALMANAC_NAME ?? 'Website',
           allowedOrigins: required(flags.ALMANAC_ORIGINS, '--origins').split(','),
           respectDnt: flags.ALMANAC_RESPECT_DNT === 'true',
-        });
+        }));
         print({ ...site, snippet: snippetFor(site.id, config.publicUrl) });
         return 0;
       }
       case 'tracking-ids snippet': {
         const id = required(args[0], '<trackingId>');
-        if (!(await registry.getTrackingId(id))) throw new UsageError(`No tracking ID "${id}". List them with: almanac tracking-ids list`);
+        await requireTrackingId(registry, id);
         process.stdout.write(snippetFor(id, config.publicUrl, { allowLocalhost: flags.ALMANAC_ALLOW_LOCALHOST === 'true' }) + '\n');
         return 0;
       }
@@ -160,15 +164,15 @@ async function registryCommand(
       }
       case 'replays start':
         // Queued here; the aggregator that owns each site's partition runs it (the appliance must be running).
-        print(describeReplay(await startReplay(registry, {
+        print(describeReplay(await startReplay(registry, parseInput(startReplayInput, {
           trackingIds: flags.ALMANAC_TRACKING_ID?.split(','),
           tenantId: flags.ALMANAC_TENANT,
           from: required(flags.ALMANAC_FROM, '--from'),
           to: required(flags.ALMANAC_TO, '--to'),
           dryRun: flags.ALMANAC_DRY_RUN === 'true',
           // auto (default): the event log while the range is within its retention, else the archive.
-          source: flags.ALMANAC_SOURCE as StartReplayInput['source'],
-        }, { eventLog: registry.eventLog })));
+          source: flags.ALMANAC_SOURCE,
+        }), { eventLog: registry.eventLog })));
         return 0;
       case 'replays list':
         print((await listReplays(registry)).map(describeReplay));
@@ -180,7 +184,7 @@ async function registryCommand(
         print(describeReplay(await cancelReplay(registry, required(args[0], '<replayId>'))));
         return 0;
       default:
-        throw new UsageError(`Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
+        throw new ControlError('invalid_request', `Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
     }
   } finally {
     await registry.close();
@@ -188,13 +192,13 @@ async function registryCommand(
 }
 
 function required(value: string | undefined, name: string): string {
-  if (!value || value === 'true') throw new UsageError(`Missing ${name}. See: almanac help`);
+  if (!value || value === 'true') throw new ControlError('invalid_request', `Missing ${name}. See: almanac help`);
   return value;
 }
 
 function optionalInt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new ControlError('invalid_request', `${name} must be a positive whole number, got "${value}"`);
   return n;
 }

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { openRegistryOnly } from './profiles.ts';
-import { createTenant, createTrackingId, UsageError } from './tenancy.ts';
+import { createTenant } from '../control/tenants.ts';
+import { createTrackingId } from '../control/tracking-ids.ts';
+import { ControlError } from '../control/errors.ts';
 import { embedCommand, isEmbedCommand } from './embed-cli.ts';
 import { verifyEmbedToken } from '../query/embed/token.ts';
 
@@ -39,7 +41,7 @@ test('almanac embed-tokens create and tenants rotate-embed-secret', async () => 
     assert.equal((verifyEmbedToken(issued.token, await after.getEmbedSecret!(tenant.id), Date.now()) as { code: string }).code, 'embed_token_revoked');
     await after.close();
 
-    await assert.rejects(run('embed-tokens', 'create', [], {}), UsageError);
+    await assert.rejects(run('embed-tokens', 'create', [], {}), (e) => e instanceof ControlError && e.code === 'invalid_request');
     await assert.rejects(run('embed-tokens', 'create', [], { ALMANAC_TRACKING_ID: site.id, ALMANAC_EXPIRES_IN_DAYS: '9999' }), /at most 400 days/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,14 @@
 /**
- * CLI commands for dashboard embedding (issue 6):
+ * CLI commands for dashboard embedding (thin over control/embed.ts):
  *
  *   almanac embed-tokens create --tracking-id <id> [--expires-in-days 30 | --expires-at <ISO>] [--page-prefix /blog/] [--origins https://portal.example,…]
  *   almanac tenants rotate-embed-secret <tenantId>
  */
 import type { AlmanacConfig } from './config.ts';
 import { openRegistryOnly } from './profiles.ts';
-import { UsageError } from './tenancy.ts';
-import { EmbedAdminError, issueEmbedToken, rotateEmbedSecret } from '../query/embed/issue.ts';
-import { embedSnippets } from './embed-routes.ts';
+import { ControlError } from '../control/errors.ts';
+import { issueEmbedToken, issueEmbedTokenInput, rotateEmbedSecret } from '../control/embed.ts';
+import { parseInput } from '../control/validate.ts';
 
 export const EMBED_HELP = `  almanac embed-tokens create --tracking-id <id> [--expires-in-days 30 | --expires-at 2026-12-31T00:00:00Z] [--page-prefix /blog/] [--origins https://portal.example[,…]]
   almanac tenants rotate-embed-secret <tenantId>      (revokes every embed token of the tenant)
@@ -32,25 +32,22 @@ export async function embedCommand(
   try {
     if (command === 'embed-tokens') {
       const trackingId = flags.ALMANAC_TRACKING_ID;
-      if (!trackingId || trackingId === 'true') throw new UsageError('Missing --tracking-id. See: almanac help');
+      if (!trackingId || trackingId === 'true') throw new ControlError('invalid_request', 'Missing --tracking-id. See: almanac help');
       const days = flags.ALMANAC_EXPIRES_IN_DAYS;
-      const issued = await issueEmbedToken(registry, {
+      const input = parseInput(issueEmbedTokenInput, {
         trackingId,
         expiresInDays: days === undefined ? undefined : Number(days),
         expiresAt: flags.ALMANAC_EXPIRES_AT,
         pagePrefix: flags.ALMANAC_PAGE_PREFIX,
         allowedOrigins: flags.ALMANAC_ORIGINS ? flags.ALMANAC_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined,
       });
-      print({ ...issued, ...embedSnippets(config.publicUrl, issued.token) });
+      print(await issueEmbedToken({ registry, publicUrl: config.publicUrl }, input, Date.now()));
       return 0;
     }
     const tenantId = args[0];
-    if (!tenantId) throw new UsageError('Missing <tenantId>. See: almanac help');
+    if (!tenantId) throw new ControlError('invalid_request', 'Missing <tenantId>. See: almanac help');
     print({ ...(await rotateEmbedSecret(registry, tenantId)), note: 'Every embed token issued for this tenant before now is revoked.' });
     return 0;
-  } catch (error) {
-    if (error instanceof EmbedAdminError) throw new UsageError(`${error.message} (${error.code})`);
-    throw error;
   } finally {
     await registry.close();
   }

@@ -1,7 +1,7 @@
 /**
- * Dashboard embedding over HTTP (issue 6):
+ * Dashboard embedding over HTTP:
  *
- *   POST /api/admin/embed-tokens                       admin key; body IssueEmbedTokenInput -> 201 the token and snippets
+ *   POST /api/admin/embed-tokens                       admin key; body IssueEmbedTokenInput -> 201 the token and snippets (control/embed.ts)
  *   POST /api/admin/tenants/:id/rotate-embed-secret    admin key; revokes every embed token of the tenant
  *   GET  /embed/dashboard?token=…                      the iframe page (CSP frame-ancestors from the token)
  *   GET  /embed/almanac-dashboard.js                   the <almanac-dashboard> web component
@@ -20,7 +20,8 @@ import { errorBody, reject } from '../core/errors.ts';
 import type { RateLimiter, Registry } from '../core/ports.ts';
 import { retryAfterSeconds } from '../collectors/rate-limit.ts';
 import { adminRoutes } from './admin-rest.ts';
-import { EmbedAdminError, issueEmbedToken, rotateEmbedSecret, type IssueEmbedTokenInput } from '../query/embed/issue.ts';
+import { issueEmbedToken, issueEmbedTokenInput, rotateEmbedSecret } from '../control/embed.ts';
+import { parseInput } from '../control/validate.ts';
 import { checkEmbedToken, embedTokenOf } from '../query/embed/verify.ts';
 import { EMBED_TOKEN_PREFIX, frameAncestors } from '../query/embed/token.ts';
 
@@ -96,23 +97,12 @@ export async function registerEmbedRoutes(app: FastifyInstance, deps: EmbedRoute
   });
 
   if (!deps.admin) return;
-  const admin = adminRoutes(deps.registry, (e): e is EmbedAdminError => e instanceof EmbedAdminError);
-  app.post('/api/admin/embed-tokens', admin(async (req) => {
-    const issued = await issueEmbedToken(deps.registry, (req.body ?? {}) as IssueEmbedTokenInput, now());
-    return { status: 201, body: { ...issued, ...embedSnippets(deps.publicUrl, issued.token) } };
-  }));
+  const admin = adminRoutes(deps.registry);
+  app.post('/api/admin/embed-tokens', admin(async (req) => ({
+    status: 201,
+    body: await issueEmbedToken(deps, parseInput(issueEmbedTokenInput, req.body), now()),
+  })));
   app.post('/api/admin/tenants/:id/rotate-embed-secret', admin(async (req) => ({ body: await rotateEmbedSecret(deps.registry, (req.params as { id: string }).id) })));
-}
-
-/** How to put a token's dashboard on a page: the iframe URL and both snippets. */
-export function embedSnippets(publicUrl: string, token: string): { iframeUrl: string; iframe: string; webComponent: string } {
-  const base = publicUrl.replace(/\/$/, '');
-  const iframeUrl = `${base}/embed/dashboard?token=${encodeURIComponent(token)}`;
-  return {
-    iframeUrl,
-    iframe: `<iframe src="${iframeUrl}" style="width:100%;height:900px;border:0" title="Analytics" referrerpolicy="no-referrer"></iframe>`,
-    webComponent: `<script src="${base}/embed/almanac-dashboard.js" defer></script>\n<almanac-dashboard token="${token}"></almanac-dashboard>`,
-  };
 }
 
 // The page loads only its own script and stylesheet and talks only to its own origin.

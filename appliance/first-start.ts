@@ -13,9 +13,11 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Registry } from '../core/ports.ts';
-import { createApiKey, createTenant, createTrackingId } from './tenancy.ts';
-import { createAdminUser } from './admin-api/users.ts';
-import { generatePassword } from './admin-api/passwords.ts';
+import { createTenant } from '../control/tenants.ts';
+import { createTrackingId } from '../control/tracking-ids.ts';
+import { createApiKey } from '../control/api-keys.ts';
+import { createAdminUser } from '../control/users.ts';
+import { generatePassword } from '../control/passwords.ts';
 
 /** The first admin user's name; sign in to the console (or auth.signIn) with it. */
 export const FIRST_ADMIN_USERNAME = 'admin';

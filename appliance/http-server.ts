@@ -3,9 +3,9 @@
  * API, and the admin status route — plus /healthz and the OpenAPI document.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { AlmanacConfig, Role } from './config.ts';
-import type { Storage } from './profiles.ts';
-import type { Aggregator, AggregatorStats } from '../pipeline/aggregator.ts';
+import type { AlmanacConfig } from './config.ts';
+import { REQUIRED_SERVICES, type Storage } from './profiles.ts';
+import { AGGREGATOR_GROUP, type Aggregator, type AggregatorStats } from '../pipeline/aggregator.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerMethodRouting } from './method-routing.ts';
 import { createCollector } from '../collectors/http.ts';
@@ -16,16 +16,8 @@ import { registerEmbedRoutes } from './embed-routes.ts';
 import { registerConsole } from './console-route.ts';
 import { registerAdminApi } from './admin-api/http.ts';
 import { sumAggregatorStats, sumIngest, type IngestTotals } from './process-totals.ts';
-import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay, type StartReplayInput } from '../pipeline/replay/index.ts';
-
-/** The services each role cannot work without (names as Storage.ping() reports them). */
-const REQUIRED_SERVICES: Record<Role, readonly string[]> = {
-  collector: ['sqlite', 'kafka', 'mongodb'],
-  archiver: ['sqlite', 'kafka', 'mongodb'],
-  aggregator: ['sqlite', 'kafka', 'cassandra'],
-  query: ['sqlite', 'cassandra', 'mongodb'],
-  admin: ['sqlite', 'mongodb'],
-};
+import { cancelReplay, describeReplay, getReplay, listReplays, startReplay, startReplayInput } from '../control/replays.ts';
+import { parseInput } from '../control/validate.ts';
 
 export interface HttpDeps {
   storage: Storage;
@@ -83,7 +75,7 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
 
   if (config.roles.includes('query')) {
     const query = createQueryService(
-      // newestEventTs: meta.dataAsOf from the in-process aggregator when this node runs it (issue 6).
+      // newestEventTs: meta.dataAsOf from the in-process aggregator when this node runs it.
       { rollups: storage.rollups, cache: storage.cache, registry: storage.registry, newestEventTs: () => deps.aggregator?.stats().newestEventTs },
       { ...config.query },
     );
@@ -95,11 +87,11 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
     await registerAdminApi(app, { ...storage, newestEventTs: () => deps.aggregator?.stats().newestEventTs, publicUrl: config.publicUrl, profile: config.profile, log: deps.log });
     await registerConsole(app, { log: deps.log }); // the admin console's renderer at /console
     // REST admin routes (admin API key): operational status for automation, and replays.
-    const admin = adminRoutes(storage.registry, (e): e is ReplayError => e instanceof ReplayError);
+    const admin = adminRoutes(storage.registry);
     app.get('/api/admin/status', admin(async () => {
       const [end, committed, live] = await Promise.all([
         storage.eventLog.endOffsets(),
-        storage.eventLog.committedOffsets('almanac-aggregator'),
+        storage.eventLog.committedOffsets(AGGREGATOR_GROUP),
         storage.nodes ? storage.nodes.liveNodes().catch(() => null) : null,
       ]);
       // Cluster: this process live, every other live process as of its last heartbeat (≤ 5 s old);
@@ -118,10 +110,10 @@ export async function buildHttpServer(config: Readonly<AlmanacConfig>, deps: Htt
       } };
     }));
 
-    // Replays (pipeline/replay): start, list, show, cancel. The aggregators run the jobs.
+    // Replays (control/replays.ts): start, list, show, cancel. The aggregators run the jobs.
     const id = (req: FastifyRequest) => (req.params as { id: string }).id;
     app.get('/api/admin/replays', admin(async () => ({ body: { replays: (await listReplays(storage.registry, { limit: 100 })).map(describeReplay) } })));
-    app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, (req.body ?? {}) as StartReplayInput, { eventLog: storage.eventLog })) })));
+    app.post('/api/admin/replays', admin(async (req) => ({ status: 201, body: describeReplay(await startReplay(storage.registry, parseInput(startReplayInput, req.body), { eventLog: storage.eventLog })) })));
     app.get('/api/admin/replays/:id', admin(async (req) => ({ body: describeReplay(await getReplay(storage.registry, id(req))) })));
     app.post('/api/admin/replays/:id/cancel', admin(async (req) => ({ body: describeReplay(await cancelReplay(storage.registry, id(req))) })));
   }

@@ -23,8 +23,9 @@ import { METRICS } from '../query/metrics.ts';
 import { INTERVALS, PERIODS } from '../query/period.ts';
 import { MAX_PAGE_PREFIX_CHARS, PROPERTY_ALIASES } from '../query/params.ts';
 import { DATETIME_PATTERN } from '../query/tz.ts';
-import { MAX_REPLAY_DAYS } from '../pipeline/replay/index.ts';
-import { MAX_EMBED_DAYS } from '../query/embed/issue.ts';
+import { MAX_REPLAY_DAYS } from '../control/replays.ts';
+import { MAX_EMBED_DAYS } from '../control/embed.ts';
+import { CONTROL_ERROR_CODES } from '../control/errors.ts';
 
 /** The limits of this appliance that the document states (from its configuration). */
 export interface DocumentLimits {
@@ -37,11 +38,8 @@ export interface DocumentLimits {
 
 const DEFAULT_LIMITS: DocumentLimits = { maxBreakdownLimit: 1_000, maxRangeDays: 3_700, maxEventAgeHours: 72, maxBodyBytes: { event: 16 * 1024, batch: 1024 * 1024 } };
 
-/** Codes of the admin routes' own errors (pipeline/replay ReplayError, query/embed EmbedAdminError). */
-const ADMIN_ERROR_CODES = [
-  'invalid_request', 'invalid_range', 'range_too_long', 'beyond_retention', 'unknown_tracking_id', 'unknown_tenant',
-  'conflict', 'not_found', 'not_cancellable', 'unsupported', 'outside_log_retention', 'invalid_input',
-] as const;
+/** Codes of the admin routes' own errors: the control path's refusals (control/errors.ts). */
+const ADMIN_ERROR_CODES = CONTROL_ERROR_CODES;
 
 const errorSchema = (codes: readonly string[]) => ({
   type: 'object',

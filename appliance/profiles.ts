@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { AlmanacConfig } from './config.ts';
+import type { AlmanacConfig, Role } from './config.ts';
 import type { Cache, EventLog, RateLimiter, RawArchive, Registry, RollupStore } from '../core/ports.ts';
 import { openEmbeddedStorage } from './storage/embedded/index.ts';
 import { createLocalRateLimiter } from '../collectors/rate-limit.ts';
@@ -26,6 +26,18 @@ export interface Storage {
   ping(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
 }
+
+/**
+ * The services each role cannot work without, by the names Storage.ping() reports (both
+ * profiles' names: a node reports only its own profile's).
+ */
+export const REQUIRED_SERVICES: Record<Role, readonly string[]> = {
+  collector: ['sqlite', 'kafka', 'mongodb'],
+  archiver: ['sqlite', 'kafka', 'mongodb'],
+  aggregator: ['sqlite', 'kafka', 'cassandra'],
+  query: ['sqlite', 'cassandra', 'mongodb'],
+  admin: ['sqlite', 'mongodb'],
+};
 
 export function sqlitePath(config: Pick<AlmanacConfig, 'dataDir'>): string {
   return path.join(config.dataDir, 'almanac.sqlite');

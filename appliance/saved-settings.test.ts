@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { startAppliance } from './supervisor.ts';
 import { cliEnv, SETTINGS_FILE } from './saved-settings.ts';
-import { UsageError } from './tenancy.ts';
+import { ConfigError } from '../core/errors.ts';
 
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'bin/almanac.mjs');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'almanac-settings-'));
@@ -40,9 +40,9 @@ test('a --profile or namespace that disagrees with the running appliance is refu
   try {
     save(dir, { profile: 'cluster', namespace: 'shop_eu', publicUrl: 'http://127.0.0.1:8500', port: 8500 });
     assert.throws(() => cliEnv({ ALMANAC_DATA_DIR: dir, ALMANAC_PROFILE: 'embedded' }), (e: unknown) =>
-      e instanceof UsageError && /cluster/.test(e.message) && /embedded/.test(e.message) && e.message.includes(dir));
+      e instanceof ConfigError && /cluster/.test(e.message) && /embedded/.test(e.message) && e.message.includes(dir));
     assert.throws(() => cliEnv({ ALMANAC_DATA_DIR: dir, ALMANAC_NAMESPACE: 'other' }), (e: unknown) =>
-      e instanceof UsageError && /shop_eu/.test(e.message) && /other/.test(e.message));
+      e instanceof ConfigError && /shop_eu/.test(e.message) && /other/.test(e.message));
 
     const r = spawnSync(process.execPath, [bin, 'tenants', 'list', '--profile', 'embedded', '--data-dir', dir], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     assert.equal(r.status, 2, r.stderr);

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AlmanacConfig, Profile } from './config.ts';
-import { UsageError } from './tenancy.ts';
+import { ConfigError } from '../core/errors.ts';
 
 export const SETTINGS_FILE = 'appliance.json';
 
@@ -66,10 +66,10 @@ export function cliEnv(env: Env, cwd = process.cwd()): Env {
   const where = `The appliance that runs with ${dataDir} uses`;
   const fix = `Leave the setting out to use the appliance's, or pass --data-dir of the appliance you mean.`;
   if (given('ALMANAC_PROFILE') && given('ALMANAC_PROFILE') !== saved.profile) {
-    throw new UsageError(`${where} the ${saved.profile} profile (${SETTINGS_FILE}), but --profile / ALMANAC_PROFILE says ${given('ALMANAC_PROFILE')}. ${fix}`);
+    throw new ConfigError([`${where} the ${saved.profile} profile (${SETTINGS_FILE}), but --profile / ALMANAC_PROFILE says ${given('ALMANAC_PROFILE')}. ${fix}`]);
   }
   if (saved.profile === 'cluster' && saved.namespace && given('ALMANAC_NAMESPACE') && given('ALMANAC_NAMESPACE') !== saved.namespace) {
-    throw new UsageError(`${where} the namespace ${saved.namespace} (${SETTINGS_FILE}), but --namespace / ALMANAC_NAMESPACE says ${given('ALMANAC_NAMESPACE')}. ${fix}`);
+    throw new ConfigError([`${where} the namespace ${saved.namespace} (${SETTINGS_FILE}), but --namespace / ALMANAC_NAMESPACE says ${given('ALMANAC_NAMESPACE')}. ${fix}`]);
   }
   return {
     ...env,

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, type AlmanacConfig } from '../appliance/config.ts';
 import { openStorage } from '../appliance/profiles.ts';
 import { ensureFirstTenant, type Credentials } from '../appliance/first-start.ts';
-import { createApiKey } from '../appliance/tenancy.ts';
+import { createApiKey } from '../control/api-keys.ts';
 import { snippetFor } from '../collectors/index.ts';
 
 export const TASKS = ['migrate', 'first-admin'] as const;

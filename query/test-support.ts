@@ -7,7 +7,7 @@ import { Hll } from '../core/hll.ts';
 import type { ApiKeyRecord, Cache, Registry, RollupCommit, RollupStore, Tenant, TrackingIdRecord } from '../core/ports.ts';
 import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup.ts';
 import { bucketStart, GRANULARITIES, type Granularity } from '../core/time.ts';
-import { sha256Hex } from './auth.ts';
+import { hashApiKey as sha256Hex } from '../core/api-key.ts';
 
 // ---------------------------------------------------------------- rollups
 

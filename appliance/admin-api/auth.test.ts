@@ -2,8 +2,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from './test-support.ts';
 import { adminRouter } from './router.ts';
-import { SESSION_TTL_MS } from './sessions.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { SESSION_TTL_MS } from '../../control/sessions.ts';
+import { hashPassword, verifyPassword } from '../../control/passwords.ts';
 
 describe('admin API: passwords', () => {
   test('scrypt hashes are salted per user and verified in constant time; a wrong password fails', async () => {

@@ -1,25 +1,18 @@
-/** auth: sign in and out, who am I, and admin users (owner only). */
+/** auth: sign in and out, who am I, and admin users (owner only). Thin over control/sessions.ts and control/users.ts. */
 import { z } from 'zod';
-import type { AdminUser } from '../../core/ports.ts';
+import { adminRegistry, signIn } from '../../control/sessions.ts';
+import { generatePassword } from '../../control/passwords.ts';
+import { recordAudit } from '../../control/audit.ts';
+import { createAdminUser, publicUser, resetUserPassword, setUserDisabled, setUserRole } from '../../control/users.ts';
 import { ownerProcedure, publicProcedure, router, signedInProcedure, viewerProcedure } from './trpc.ts';
-import { adminRegistry, signIn } from './sessions.ts';
-import { generatePassword, hashPassword } from './passwords.ts';
-import { recordAudit } from './audit-log.ts';
-import { adminError } from './errors.ts';
 import { id, password, role, username } from './inputs.ts';
-import { createAdminUser } from './users.ts';
-
-/** A user as the API shows it: never the password hash. */
-export function publicUser(u: AdminUser) {
-  return { id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.createdAt, updatedAt: u.updatedAt };
-}
 
 export const authRouter = router({
   signIn: publicProcedure
     .input(z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }))
     .mutation(async ({ ctx, input }) => {
       const { token, expiresAt, user } = await signIn(ctx.deps.registry, input.username, input.password, ctx.now());
-      await recordAudit({ ...ctx, identity: { actor: `user:${user.id}`, name: user.username, role: user.role, kind: 'user', userId: user.id, sessionHash: null } }, 'auth.signIn', `user:${user.id}`, null, null);
+      await recordAudit({ ...ctx, identity: { actor: `user:${user.id}`, name: user.username } }, 'auth.signIn', `user:${user.id}`, null, null);
       return { token, expiresAt, user: publicUser(user) };
     }),
 
@@ -53,10 +46,7 @@ export const authRouter = router({
     setRole: ownerProcedure
       .input(z.object({ id, role }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
-        const before = await requireUser(ctx.deps.registry, input.id);
-        if (before.role === 'owner' && input.role !== 'owner') await requireAnotherOwner(ctx.deps.registry, before.id);
-        const after = await admin.updateAdminUser(input.id, { role: input.role });
+        const { before, after } = await setUserRole(ctx.deps.registry, input.id, input.role);
         await recordAudit(ctx, 'auth.users.setRole', `user:${after.id}`, publicUser(before), publicUser(after));
         return publicUser(after);
       }),
@@ -64,11 +54,7 @@ export const authRouter = router({
     setDisabled: ownerProcedure
       .input(z.object({ id, disabled: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
-        const before = await requireUser(ctx.deps.registry, input.id);
-        if (input.disabled && before.role === 'owner') await requireAnotherOwner(ctx.deps.registry, before.id);
-        const after = await admin.updateAdminUser(input.id, { disabled: input.disabled });
-        if (input.disabled) await admin.deleteAdminSessionsOf(after.id);
+        const { before, after } = await setUserDisabled(ctx.deps.registry, input.id, input.disabled);
         await recordAudit(ctx, input.disabled ? 'auth.users.disable' : 'auth.users.enable', `user:${after.id}`, publicUser(before), publicUser(after));
         return publicUser(after);
       }),
@@ -77,25 +63,10 @@ export const authRouter = router({
     resetPassword: ownerProcedure
       .input(z.object({ id, password: password.optional() }))
       .mutation(async ({ ctx, input }) => {
-        const admin = adminRegistry(ctx.deps.registry);
-        const before = await requireUser(ctx.deps.registry, input.id);
         const chosen = input.password ?? generatePassword();
-        await admin.updateAdminUser(input.id, { passwordHash: await hashPassword(chosen) });
-        await admin.deleteAdminSessionsOf(input.id);
-        await recordAudit(ctx, 'auth.users.resetPassword', `user:${before.id}`, null, null);
+        const user = await resetUserPassword(ctx.deps.registry, input.id, chosen);
+        await recordAudit(ctx, 'auth.users.resetPassword', `user:${user.id}`, null, null);
         return input.password ? {} : { password: chosen };
       }),
   }),
 });
-
-async function requireUser(registry: Parameters<typeof adminRegistry>[0], userId: string): Promise<AdminUser> {
-  const user = await adminRegistry(registry).getAdminUser(userId);
-  if (!user) throw adminError('not_found', `No admin user "${userId}". List them with auth.users.list.`);
-  return user;
-}
-
-async function requireAnotherOwner(registry: Parameters<typeof adminRegistry>[0], userId: string): Promise<void> {
-  const owners = (await adminRegistry(registry).listAdminUsers()).filter((u) => u.role === 'owner' && !u.disabled && u.id !== userId);
-  if (owners.length === 0) throw adminError('last_owner', 'This is the last active owner: make another user owner first.');
-}
-

@@ -2,17 +2,15 @@
  * `almanac admin-users list | create | set-role | disable | enable | reset-password`: admin users
  * from the command line (the first owner, or a locked-out one), on the registry the appliance uses.
  * A password is generated and printed once unless ALMANAC_ADMIN_PASSWORD is set (so it does not
- * land in the shell history).
+ * land in the shell history). Thin over control/users.ts, with the same rules as the admin API.
  */
-import { TRPCError } from '@trpc/server';
 import type { AdminRole } from '../../core/ports.ts';
 import type { AlmanacConfig } from '../config.ts';
 import { openRegistryOnly } from '../profiles.ts';
-import { UsageError } from '../tenancy.ts';
-import { publicUser } from './auth.ts';
-import { generatePassword, hashPassword } from './passwords.ts';
-import { adminRegistry } from './sessions.ts';
-import { createAdminUser } from './users.ts';
+import { ControlError } from '../../control/errors.ts';
+import { generatePassword } from '../../control/passwords.ts';
+import { adminRegistry } from '../../control/sessions.ts';
+import { createAdminUser, publicUser, requireUserByName, resetUserPassword, setUserDisabled, setUserRole } from '../../control/users.ts';
 
 export const ADMIN_USERS_HELP = `  almanac admin-users list
   almanac admin-users create --username alice [--role owner|admin|viewer]   (password: $ALMANAC_ADMIN_PASSWORD or generated)
@@ -31,54 +29,44 @@ export async function adminUsersCommand(
 ): Promise<number> {
   const registry = await openRegistryOnly(config);
   const print = (value: unknown) => out(JSON.stringify(value, null, 2) + '\n');
+  const shownOnce = (password: string) => (env.ALMANAC_ADMIN_PASSWORD ? {} : { password, note: 'The password is shown once; store it now.' });
   try {
-    const admin = adminRegistry(registry);
     const role = (): AdminRole => {
       const r = (flags.ALMANAC_ROLE ?? 'admin') as AdminRole;
-      if (!ROLES.includes(r)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${r}"`);
+      if (!ROLES.includes(r)) throw new ControlError('invalid_request', `--role must be one of ${ROLES.join(', ')}, got "${r}"`);
       return r;
     };
     const byName = async () => {
       const name = args[0];
-      if (!name) throw new UsageError('Missing <username>. See: almanac help');
-      const user = await admin.findAdminUserByUsername(name);
-      if (!user) throw new UsageError(`No admin user "${name}". List them with: almanac admin-users list`);
-      return user;
+      if (!name) throw new ControlError('invalid_request', 'Missing <username>. See: almanac help');
+      return requireUserByName(registry, name);
     };
     switch (sub) {
       case 'list':
-        print((await admin.listAdminUsers()).map(publicUser));
+        print((await adminRegistry(registry).listAdminUsers()).map(publicUser));
         return 0;
       case 'create': {
         const password = env.ALMANAC_ADMIN_PASSWORD || generatePassword();
         const user = await createAdminUser(registry, { username: flags.ALMANAC_USERNAME ?? '', role: role(), password });
-        print({ ...publicUser(user), ...(env.ALMANAC_ADMIN_PASSWORD ? {} : { password, note: 'The password is shown once; store it now.' }) });
+        print({ ...publicUser(user), ...shownOnce(password) });
         return 0;
       }
       case 'set-role':
-        print(publicUser(await admin.updateAdminUser((await byName()).id, { role: role() })));
+        print(publicUser((await setUserRole(registry, (await byName()).id, role())).after));
         return 0;
       case 'disable':
-      case 'enable': {
-        const user = await admin.updateAdminUser((await byName()).id, { disabled: sub === 'disable' });
-        if (sub === 'disable') await admin.deleteAdminSessionsOf(user.id);
-        print(publicUser(user));
+      case 'enable':
+        print(publicUser((await setUserDisabled(registry, (await byName()).id, sub === 'disable')).after));
         return 0;
-      }
       case 'reset-password': {
-        const user = await byName();
         const password = env.ALMANAC_ADMIN_PASSWORD || generatePassword();
-        await admin.updateAdminUser(user.id, { passwordHash: await hashPassword(password) });
-        await admin.deleteAdminSessionsOf(user.id);
-        print({ username: user.username, ...(env.ALMANAC_ADMIN_PASSWORD ? {} : { password, note: 'The password is shown once; store it now.' }) });
+        const user = await resetUserPassword(registry, (await byName()).id, password);
+        print({ username: user.username, ...shownOnce(password) });
         return 0;
       }
       default:
-        throw new UsageError(`Unknown command "admin-users ${sub ?? ''}".\n\n${ADMIN_USERS_HELP}`);
+        throw new ControlError('invalid_request', `Unknown command "admin-users ${sub ?? ''}".\n\n${ADMIN_USERS_HELP}`);
     }
-  } catch (error) {
-    if (error instanceof TRPCError) throw new UsageError(error.message);
-    throw error;
   } finally {
     await registry.close();
   }

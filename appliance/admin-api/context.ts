@@ -3,7 +3,8 @@
  * and the caller's identity, resolved from a Bearer token (a session token of an admin user, or
  * an admin-scope API key acting as the `owner` service identity).
  */
-import type { AdminRole, Cache, EventLog, RawArchive, Registry, RollupStore } from '../../core/ports.ts';
+import type { Cache, EventLog, RawArchive, Registry, RollupStore } from '../../core/ports.ts';
+export type { Identity } from '../../control/sessions.ts';
 
 export interface AdminApiDeps {
   registry: Registry;
@@ -19,17 +20,6 @@ export interface AdminApiDeps {
   profile: 'embedded' | 'cluster';
   now?: () => number;
   log?: (message: string) => void;
-}
-
-export interface Identity {
-  /** `user:<id>` or `apikey:<id>`: what the audit log records. */
-  actor: string;
-  name: string;
-  role: AdminRole;
-  kind: 'user' | 'apikey';
-  userId: string | null;
-  /** The session token hash, for sign-out. */
-  sessionHash: string | null;
 }
 
 export interface AdminContext {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DAY_MS, dayOf, GRANULARITY_MS } from '../../core/time.ts';
 import { router, viewerProcedure } from './trpc.ts';
 import type { AdminApiDeps } from './context.ts';
-import { foldCounts } from './usage.ts';
+import { foldCounts } from '../../control/usage.ts';
 
 const PROBE_TIMEOUT_MS = 2_000;
 

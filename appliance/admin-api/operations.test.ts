@@ -67,13 +67,13 @@ describe('admin API: scaling, event log, health', () => {
     assert.deepEqual(entry.after, counts);
   });
 
-  test('scaling without a scaling registry answers PRECONDITION_FAILED with a readable message', async () => {
+  test('scaling without a scaling registry answers NOT_IMPLEMENTED (unsupported, 501 as at the REST doors) with a readable message', async () => {
     const { listNodes: _a, setDesiredScale: _b, getDesiredScale: _c, reportNode: _d, ...rest } = h.storage.registry as Registry & Record<string, unknown>;
     const bound = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(h.storage.registry) : v])) as unknown as Registry;
     const bare = await startAdminApiHarness({ registry: bound });
     try {
       const token = await bare.signIn('admin', h.ownerPassword);
-      const err = await rejectsWith(bare.as(token).scaling.nodes(), 'unsupported', 'PRECONDITION_FAILED');
+      const err = await rejectsWith(bare.as(token).scaling.nodes(), 'unsupported', 'NOT_IMPLEMENTED');
       assert.match(err.message, /scal/);
     } finally {
       await bare.close();

@@ -1,57 +1,35 @@
-/** replays: start (with dry run and source), list, get, cancel, and live progress. Thin over pipeline/replay. */
+/** replays: start (with dry run and source), list, get, cancel, and live progress. Thin over control/replays.ts. */
 import { z } from 'zod';
-import { cancelReplay, describeReplay, getReplay, listReplays, ReplayError, startReplay } from '../../pipeline/replay/index.ts';
-import { adminProcedure, router, viewerProcedure } from './trpc.ts';
-import { TRPCError } from '@trpc/server';
-import { ADMIN_ERRORS, AdminApiError, type AdminErrorCode } from './errors.ts';
-import { recordAudit } from './audit-log.ts';
-import { day, id } from './inputs.ts';
+import { cancelReplay, describeReplay, getReplay, listReplays, listReplaysInput, startReplay, startReplayInput } from '../../control/replays.ts';
+import { recordAudit } from '../../control/audit.ts';
+import { adminProcedure, mapControlErrors, router, viewerProcedure } from './trpc.ts';
+import { id } from './inputs.ts';
 
 const PROGRESS_POLL_MS = 500;
 
-/** ReplayError → TRPCError, keeping the replay's own code as the appCode. */
-async function replayCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ReplayError) {
-      const kind: AdminErrorCode = error.status === 404 ? 'not_found' : error.status === 409 ? 'conflict' : error.status === 501 ? 'unsupported' : 'invalid_request';
-      throw new TRPCError({ code: ADMIN_ERRORS[kind], message: error.message, cause: new AdminApiError(error.code, error.message) });
-    }
-    throw error;
-  }
-}
-
 export const replaysRouter = router({
   start: adminProcedure
-    .input(z.object({
-      trackingIds: z.array(id).min(1).max(1000).optional(),
-      tenantId: id.optional(),
-      from: day,
-      to: day,
-      dryRun: z.boolean().default(false),
-      source: z.enum(['auto', 'log', 'archive']).default('auto'),
-    }))
+    .input(startReplayInput)
     .mutation(async ({ ctx, input }) => {
-      const job = await replayCall(() => startReplay(ctx.deps.registry, input, { eventLog: ctx.deps.eventLog, now: ctx.now }));
+      const job = await startReplay(ctx.deps.registry, input, { eventLog: ctx.deps.eventLog, now: ctx.now });
       const view = describeReplay(job);
       await recordAudit(ctx, 'replays.start', `replay:${job.id}`, null, view);
       return view;
     }),
 
   list: viewerProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(1000).default(100), status: z.array(z.enum(['queued', 'running', 'done', 'failed', 'cancelled'])).optional() }).default({}))
-    .query(async ({ ctx, input }) => (await replayCall(() => listReplays(ctx.deps.registry, input))).map(describeReplay)),
+    .input(listReplaysInput)
+    .query(async ({ ctx, input }) => (await listReplays(ctx.deps.registry, input)).map(describeReplay)),
 
   get: viewerProcedure
     .input(z.object({ id }))
-    .query(async ({ ctx, input }) => describeReplay(await replayCall(() => getReplay(ctx.deps.registry, input.id)))),
+    .query(async ({ ctx, input }) => describeReplay(await getReplay(ctx.deps.registry, input.id))),
 
   cancel: adminProcedure
     .input(z.object({ id }))
     .mutation(async ({ ctx, input }) => {
-      const before = describeReplay(await replayCall(() => getReplay(ctx.deps.registry, input.id)));
-      const after = describeReplay(await replayCall(() => cancelReplay(ctx.deps.registry, input.id, { now: ctx.now })));
+      const before = describeReplay(await getReplay(ctx.deps.registry, input.id));
+      const after = describeReplay(await cancelReplay(ctx.deps.registry, input.id, { now: ctx.now }));
       await recordAudit(ctx, 'replays.cancel', `replay:${input.id}`, before, after);
       return after;
     }),
@@ -59,10 +37,10 @@ export const replaysRouter = router({
   /** The job's view every ~500 ms while it changes; ends after the job finished (done, failed, cancelled). */
   progress: viewerProcedure
     .input(z.object({ id }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(({ ctx, input, signal }) => mapControlErrors((async function* () {
       let last = '';
       for (;;) {
-        const view = describeReplay(await replayCall(() => getReplay(ctx.deps.registry, input.id)));
+        const view = describeReplay(await getReplay(ctx.deps.registry, input.id));
         const json = JSON.stringify(view);
         if (json !== last) {
           last = json;
@@ -72,7 +50,7 @@ export const replaysRouter = router({
         if (signal?.aborted) return;
         await sleep(PROGRESS_POLL_MS, signal);
       }
-    }),
+    })())),
 });
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -81,4 +59,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 }
-

@@ -1,40 +1,22 @@
-/** scaling: the nodes and their workers, desired worker counts, Kafka partitions and lag, events/s. */
+/** scaling: the nodes and their workers, desired worker counts, Kafka partitions and lag, events/s. Thin over control/desired-scale.ts. */
 import { z } from 'zod';
-import type { Registry, ScalingRegistry } from '../../core/ports.ts';
+import { listNodes, setDesiredScale, workerCountsInput } from '../../control/desired-scale.ts';
+import { recordAudit } from '../../control/audit.ts';
 import { adminProcedure, router, viewerProcedure } from './trpc.ts';
-import { TRPCError } from '@trpc/server';
-import { ScalingError } from '../scaling/desired-scale.ts';
-import { adminError, AdminApiError } from './errors.ts';
-import { recordAudit } from './audit-log.ts';
-import { id, workerCounts } from './inputs.ts';
+import { id } from './inputs.ts';
 import { logThroughput } from './throughput.ts';
-
-function scalingRegistry(registry: Registry): Registry & ScalingRegistry {
-  if (!registry.listNodes || !registry.setDesiredScale || !registry.getDesiredScale || !registry.reportNode) {
-    throw adminError('unsupported', 'This appliance does not report nodes or accept scaling yet (no scaling registry): update it, or scale with the start flags.');
-  }
-  return registry as Registry & ScalingRegistry;
-}
 
 export const scalingRouter = router({
   nodes: viewerProcedure
     .input(z.object({ maxAgeMs: z.number().int().positive().max(3_600_000).optional() }).default({}))
-    .query(async ({ ctx, input }) => scalingRegistry(ctx.deps.registry).listNodes(input.maxAgeMs)),
+    .query(async ({ ctx, input }) => listNodes(ctx.deps.registry, input.maxAgeMs)),
 
   setDesired: adminProcedure
-    .input(z.object({ nodeId: id, counts: workerCounts }))
+    .input(z.object({ nodeId: id, counts: workerCountsInput }))
     .mutation(async ({ ctx, input }) => {
-      const scaling = scalingRegistry(ctx.deps.registry);
-      const before = (await scaling.getDesiredScale(input.nodeId)) ?? null;
-      try {
-        await scaling.setDesiredScale(input.nodeId, input.counts);
-      } catch (error) {
-        // The registry's own check (e.g. the embedded profile runs one worker of each role).
-        if (error instanceof ScalingError) throw new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: new AdminApiError(error.code, error.message) });
-        throw error;
-      }
-      await recordAudit(ctx, 'scaling.setDesired', `node:${input.nodeId}`, before, input.counts);
-      return { nodeId: input.nodeId, desired: input.counts };
+      const { before, after } = await setDesiredScale(ctx.deps.registry, input.nodeId, input.counts);
+      await recordAudit(ctx, 'scaling.setDesired', `node:${input.nodeId}`, before, after);
+      return { nodeId: input.nodeId, desired: after };
     }),
 
   /** Partitions, end offsets, consumer lag per group and partition, and events/s in (appended) and out (per group). */

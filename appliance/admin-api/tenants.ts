@@ -1,57 +1,37 @@
-/** tenants: create, list with usage, quotas, suspend/resume, delete with its data (background job). */
+/** tenants: create, list with usage, quotas, suspend/resume, delete with its data (background job). Thin over control/tenants.ts. */
 import { z } from 'zod';
 import type { Tenant } from '../../core/ports.ts';
-import { createTenant, UsageError } from '../tenancy.ts';
-import { adminProcedure, router, viewerProcedure } from './trpc.ts';
-import { adminError } from './errors.ts';
-import { recordAudit } from './audit-log.ts';
-import { id, quotas } from './inputs.ts';
-import { acceptedUsage } from './usage.ts';
-import { deletionJobs } from './tenant-deletion.ts';
-import type { AdminContext } from './context.ts';
+import { createTenant, newTenantInput, quotasInput, requireTenant, setTenantStatus, startTenantDeletion, tenantWithUsage, updateTenantQuotas } from '../../control/tenants.ts';
+import { deletionJobs } from '../../control/deletion.ts';
+import { recordAudit } from '../../control/audit.ts';
+import { adminProcedure, mapControlErrors, router, viewerProcedure } from './trpc.ts';
+import { id } from './inputs.ts';
+import type { AdminContext, Identity } from './context.ts';
 
-async function requireTenant(ctx: AdminContext, tenantId: string): Promise<Tenant> {
-  const tenant = await ctx.deps.registry.getTenant(tenantId);
-  if (!tenant) throw adminError('not_found', `No tenant "${tenantId}". List tenants to find its ID.`);
-  return tenant;
-}
-
-async function withUsage(ctx: AdminContext, tenant: Tenant) {
-  const ids = (await ctx.deps.registry.listTrackingIds(tenant.id)).map((t) => t.id);
-  return { ...tenant, trackingIdCount: ids.length, usage: await acceptedUsage(ctx.deps.registry, ids, ctx.now()) };
-}
-
-async function setStatus(ctx: AdminContext & Parameters<typeof recordAudit>[0], tenantId: string, status: Tenant['status']) {
-  const before = await requireTenant(ctx, tenantId);
-  const after = await ctx.deps.registry.updateTenant(tenantId, { status });
+async function setStatus(ctx: AdminContext & { identity: Identity }, tenantId: string, status: Tenant['status']) {
+  const { before, after } = await setTenantStatus(ctx.deps.registry, tenantId, status);
   await recordAudit(ctx, status === 'suspended' ? 'tenants.suspend' : 'tenants.resume', `tenant:${tenantId}`, before, after);
   return after;
 }
 
 export const tenantsRouter = router({
-  list: viewerProcedure.query(async ({ ctx }) => Promise.all((await ctx.deps.registry.listTenants()).map((t) => withUsage(ctx, t)))),
+  list: viewerProcedure.query(async ({ ctx }) => Promise.all((await ctx.deps.registry.listTenants()).map((t) => tenantWithUsage(ctx.deps.registry, t, ctx.now())))),
 
-  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => withUsage(ctx, await requireTenant(ctx, input.id))),
+  get: viewerProcedure.input(z.object({ id })).query(async ({ ctx, input }) => tenantWithUsage(ctx.deps.registry, await requireTenant(ctx.deps.registry, input.id), ctx.now())),
 
   create: adminProcedure
-    .input(quotas.extend({ name: z.string().trim().min(1).max(200) }))
+    .input(newTenantInput)
     .mutation(async ({ ctx, input }) => {
-      try {
-        const tenant = await createTenant(ctx.deps.registry, input);
-        await recordAudit(ctx, 'tenants.create', `tenant:${tenant.id}`, null, tenant);
-        return tenant;
-      } catch (error) {
-        if (error instanceof UsageError) throw adminError('invalid_request', error.message);
-        throw error;
-      }
+      const tenant = await createTenant(ctx.deps.registry, input);
+      await recordAudit(ctx, 'tenants.create', `tenant:${tenant.id}`, null, tenant);
+      return tenant;
     }),
 
   updateQuotas: adminProcedure
-    .input(quotas.extend({ id }))
+    .input(quotasInput.extend({ id }))
     .mutation(async ({ ctx, input }) => {
       const { id: tenantId, ...patch } = input;
-      const before = await requireTenant(ctx, tenantId);
-      const after = await ctx.deps.registry.updateTenant(tenantId, patch);
+      const { before, after } = await updateTenantQuotas(ctx.deps.registry, tenantId, patch);
       await recordAudit(ctx, 'tenants.updateQuotas', `tenant:${tenantId}`, before, after);
       return after;
     }),
@@ -64,9 +44,7 @@ export const tenantsRouter = router({
   delete: adminProcedure
     .input(z.object({ id, confirmName: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      const tenant = await requireTenant(ctx, input.id);
-      if (input.confirmName !== tenant.name) throw adminError('invalid_request', `Type the tenant's name ("${tenant.name}") to confirm the deletion.`);
-      const job = deletionJobs(ctx.deps).start(tenant);
+      const { tenant, job } = await startTenantDeletion(ctx.deps, input.id, input.confirmName);
       await recordAudit(ctx, 'tenants.delete', `tenant:${tenant.id}`, tenant, { deletionJob: job.id });
       return job;
     }),
@@ -75,7 +53,5 @@ export const tenantsRouter = router({
 
   deletionProgress: viewerProcedure
     .input(z.object({ jobId: id }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      yield* deletionJobs(ctx.deps).watch(input.jobId, signal);
-    }),
+    .subscription(({ ctx, input, signal }) => mapControlErrors(deletionJobs(ctx.deps).watch(input.jobId, signal))),
 });

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../storage/embedded/index.ts';
 import { ensureFirstAdminUser } from '../first-start.ts';
-import { createApiKey, createTenant } from '../tenancy.ts';
+import { createTenant } from '../../control/tenants.ts';
+import { createApiKey } from '../../control/api-keys.ts';
 import type { Registry } from '../../core/ports.ts';
 import { createAdminCaller } from './router.ts';
 import type { AdminApiDeps } from './context.ts';
-import { AdminApiError } from './errors.ts';
+import { ControlError } from '../../control/errors.ts';
 
 export interface AdminApiHarness {
   storage: EmbeddedStorage;
@@ -68,7 +69,7 @@ export async function rejectsWith(call: Promise<unknown>, appCode: string, trpcC
     await call;
   } catch (error) {
     assert.ok(error instanceof TRPCError, `a TRPCError, got ${String(error)}`);
-    const code = error.cause instanceof AdminApiError ? error.cause.code : undefined;
+    const code = error.cause instanceof ControlError ? error.cause.code : undefined;
     assert.equal(code, appCode, `appCode (message: ${error.message})`);
     if (trpcCode) assert.equal(error.code, trpcCode);
     return error;

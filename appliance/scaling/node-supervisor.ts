@@ -17,7 +17,7 @@ import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole, WorkerStatu
 import { openStorage, type Storage } from '../profiles.ts';
 import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
-import { DEFAULT_SCALE, WORKER_ROLES } from './desired-scale.ts';
+import { DEFAULT_SCALE, WORKER_ROLES } from '../../control/desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
 import { saveSettings } from '../saved-settings.ts';

@@ -7,7 +7,7 @@
  * must be stopped. A slot whose process died waits in `backoff` until its retry time.
  */
 import type { WorkerCounts, WorkerRole } from '../../core/ports.ts';
-import { WORKER_ROLES } from './desired-scale.ts';
+import { WORKER_ROLES } from '../../control/desired-scale.ts';
 
 export interface SlotState {
   role: WorkerRole;

@@ -19,7 +19,8 @@ import type { Registry, ReplayJob, ReplayJobRegistry } from '../../core/ports.ts
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
-import { cancelReplay, dayKey, getReplay, startReplay } from '../../pipeline/replay/index.ts';
+import { dayKey } from '../../pipeline/replay/index.ts';
+import { cancelReplay, getReplay, startReplay } from '../../control/replays.ts';
 import { archivedEvents, compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
 import { figures } from '../../pipeline/replay/chunk.ts';
 import { generateTraffic, type Traffic } from '../support/traffic.ts';

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import { assertDesiredScale } from '../../../control/desired-scale.ts';
 import { createMongoEmbedSecrets } from './mongo-embed-secrets.ts';
 import { createMongoAdminRegistry } from './mongo-admin-registry.ts';
 import { createMongoSalts } from './mongo-salts.ts';

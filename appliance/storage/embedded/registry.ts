@@ -2,7 +2,7 @@
  * The registry on SQLite: tenants, tracking IDs, API keys, daily ingest counters and daily salts.
  */
 import type { ApiKeyRecord, NodeStatus, Registry, ReplayJob, ReplayJobRegistry, ReplayStatus, ScalingRegistry, Tenant, TrackingIdRecord, WorkerCounts } from '../../../core/ports.ts';
-import { assertDesiredScale } from '../../scaling/desired-scale.ts';
+import { assertDesiredScale } from '../../../control/desired-scale.ts';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.ts';
 import { createEmbeddedEmbedSecrets } from './embed-secrets.ts';

@@ -1,6 +1,6 @@
 /** Ingest counters read for the console: per tracking ID and summed per tenant. Pure folding + registry reads. */
-import type { Registry } from '../../core/ports.ts';
-import { DAY_MS, dayOf } from '../../core/time.ts';
+import type { Registry } from '../core/ports.ts';
+import { DAY_MS, dayOf } from '../core/time.ts';
 
 export interface IdCounts {
   accepted: number;

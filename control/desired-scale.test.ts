@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertDesiredScale, desiredScaleProblem, ScalingError } from './desired-scale.ts';
+import { assertDesiredScale, desiredScaleProblem } from './desired-scale.ts';
+import { ControlError, httpStatus } from './errors.ts';
 
 const ones = { collector: 1, archiver: 1, aggregator: 1, query: 1 };
 
@@ -22,8 +23,8 @@ test('embedded: only one of each role, and the message says why and what to run 
   assert.match(problem, /cluster profile/);
 });
 
-test('assertDesiredScale throws a ScalingError with the stable code and status 400', () => {
+test('assertDesiredScale throws a ControlError invalid_scale (HTTP 400)', () => {
   assert.throws(() => assertDesiredScale({ ...ones, archiver: 2 }, 'embedded'), (e: unknown) =>
-    e instanceof ScalingError && e.code === 'invalid_scale' && e.status === 400);
+    e instanceof ControlError && e.code === 'invalid_scale' && httpStatus(e.code) === 400);
   assert.doesNotThrow(() => assertDesiredScale(ones, 'embedded'));
 });

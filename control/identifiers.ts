@@ -1,5 +1,5 @@
 /** Identifiers and secrets. Random parts come from the OS CSPRNG. */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // no 0/o/1/l: IDs get read aloud and retyped
 
@@ -15,13 +15,3 @@ export const newTrackingId = (): string => `AL-${randomWord(10).toUpperCase()}`;
 export const newServerKey = (): string => `sk_${randomBytes(24).toString('base64url')}`;
 export const newApiKey = (): string => `ak_${randomBytes(24).toString('base64url')}`;
 export const newApiKeyId = (): string => `key_${randomWord(10)}`;
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

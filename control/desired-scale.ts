@@ -1,8 +1,11 @@
 /**
- * The desired worker counts of a node: defaults, and the check every write goes through (both
- * registry adapters call it, so the admin API and the CLI get the same answer).
+ * The desired worker counts of a node: defaults, the one limit per role, and the check every
+ * write goes through (the admin API's input schema uses the same limit, and both registry
+ * adapters call the check, so every door gets the same answer).
  */
-import type { WorkerCounts, WorkerRole } from '../../core/ports.ts';
+import { z } from 'zod';
+import type { Registry, ScalingRegistry, WorkerCounts, WorkerRole } from '../core/ports.ts';
+import { ControlError } from './errors.ts';
 
 export const WORKER_ROLES: readonly WorkerRole[] = ['collector', 'archiver', 'aggregator', 'query'];
 
@@ -12,15 +15,11 @@ export const DEFAULT_SCALE: Readonly<WorkerCounts> = Object.freeze({ collector: 
 /** More workers of one role on one node than this is a typo, not a plan. */
 export const MAX_WORKERS_PER_ROLE = 16;
 
-/** A desired scale the registry refuses; `code` is stable, the message says what to do. */
-export class ScalingError extends Error {
-  readonly code = 'invalid_scale';
-  readonly status = 400;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScalingError';
-  }
-}
+// No upper bound here: the one limit is MAX_WORKERS_PER_ROLE in desiredScaleProblem, which every
+// write meets (invalid_scale), so a count over it gets the same answer through every door.
+const count = z.number().int().min(0);
+/** The shape of a desired scale; the limits and what the profile allows are desiredScaleProblem's. */
+export const workerCountsInput = z.object({ collector: count, archiver: count, aggregator: count, query: count });
 
 /**
  * The problem with `counts` for a node of `profile`, or undefined when they can be applied.
@@ -53,5 +52,24 @@ export function desiredScaleProblem(counts: unknown, profile: 'embedded' | 'clus
 
 export function assertDesiredScale(counts: unknown, profile: 'embedded' | 'cluster'): asserts counts is WorkerCounts {
   const problem = desiredScaleProblem(counts, profile);
-  if (problem) throw new ScalingError(problem);
+  if (problem) throw new ControlError('invalid_scale', problem);
+}
+
+function scalingRegistry(registry: Registry): Registry & ScalingRegistry {
+  if (!registry.listNodes || !registry.setDesiredScale || !registry.getDesiredScale || !registry.reportNode) {
+    throw new ControlError('unsupported', 'This appliance does not report nodes or accept scaling yet (no scaling registry): update it, or scale with the start flags.');
+  }
+  return registry as Registry & ScalingRegistry;
+}
+
+export function listNodes(registry: Registry, maxAgeMs?: number) {
+  return scalingRegistry(registry).listNodes(maxAgeMs);
+}
+
+/** Sets what the node's supervisor should run; the registry refuses a scale the profile cannot run (invalid_scale). */
+export async function setDesiredScale(registry: Registry, nodeId: string, counts: WorkerCounts): Promise<{ before: WorkerCounts | null; after: WorkerCounts }> {
+  const scaling = scalingRegistry(registry);
+  const before = (await scaling.getDesiredScale(nodeId)) ?? null;
+  await scaling.setDesiredScale(nodeId, counts);
+  return { before, after: counts };
 }

@@ -1,8 +1,14 @@
 /** Writes one audit entry per mutation: who, what, on which target, before and after, when. */
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry } from '../../core/ports.ts';
-import type { AdminContext, Identity } from './context.ts';
-import { adminRegistry } from './sessions.ts';
+import type { AuditEntry, Registry } from '../core/ports.ts';
+import { adminRegistry, type Identity } from './sessions.ts';
+
+/** Who did it, and where the entry goes: the admin API's context is one. */
+export interface AuditScope {
+  deps: { registry: Registry };
+  now: () => number;
+  identity: Pick<Identity, 'actor' | 'name'>;
+}
 
 /**
  * IDs sort by time: 9 base-36 digits of ms (good until the year 5188), a 4-digit sequence so
@@ -15,7 +21,7 @@ export function newAuditId(at: number): string {
 }
 
 export async function recordAudit(
-  ctx: AdminContext & { identity: Identity },
+  ctx: AuditScope,
   action: string,
   target: string | null,
   before: unknown,

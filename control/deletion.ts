@@ -5,11 +5,19 @@
  * memory: a restart loses the job's progress, not its effect; running the deletion again finishes it.
  */
 import { randomBytes } from 'node:crypto';
-import type { Tenant } from '../../core/ports.ts';
-import { DAY_MS } from '../../core/time.ts';
-import type { AdminApiDeps } from './context.ts';
-import { adminError } from './errors.ts';
+import type { RawArchive, Registry, RollupStore, Tenant } from '../core/ports.ts';
+import { DAY_MS } from '../core/time.ts';
+import { ControlError } from './errors.ts';
 import { adminRegistry } from './sessions.ts';
+
+/** What a deletion needs; one set of jobs per deps object (one per appliance process). */
+export interface DeletionDeps {
+  registry: Registry;
+  archive: RawArchive;
+  rollups: RollupStore;
+  now?: () => number;
+  log?: (message: string) => void;
+}
 
 export interface DeletionJob {
   id: string;
@@ -32,15 +40,15 @@ const POLL_MS = 250;
 // Buckets can be older than the tenant (backdated or imported events): rollups are deleted from
 // this long before its creation. A store that can delete everything (SQLite) ignores the range.
 const ROLLUPS_BEFORE_CREATION_MS = 730 * DAY_MS; // 2 years
-const registries = new WeakMap<AdminApiDeps, ReturnType<typeof createDeletionJobs>>();
+const registries = new WeakMap<DeletionDeps, ReturnType<typeof createDeletionJobs>>();
 
-export function deletionJobs(deps: AdminApiDeps): ReturnType<typeof createDeletionJobs> {
+export function deletionJobs(deps: DeletionDeps): ReturnType<typeof createDeletionJobs> {
   let jobs = registries.get(deps);
   if (!jobs) registries.set(deps, (jobs = createDeletionJobs(deps)));
   return jobs;
 }
 
-function createDeletionJobs(deps: AdminApiDeps) {
+function createDeletionJobs(deps: DeletionDeps) {
   const now = deps.now ?? Date.now;
   const jobs = new Map<string, DeletionJob>();
 
@@ -88,7 +96,7 @@ function createDeletionJobs(deps: AdminApiDeps) {
     },
     get(jobId: string): DeletionJob {
       const job = jobs.get(jobId);
-      if (!job) throw adminError('not_found', `No deletion job "${jobId}" in this appliance process (jobs are forgotten on restart).`);
+      if (!job) throw new ControlError('not_found', `No deletion job "${jobId}" in this appliance process (jobs are forgotten on restart).`);
       return { ...job };
     },
     async *watch(jobId: string, signal?: AbortSignal): AsyncGenerator<DeletionJob> {
