@@ -22,7 +22,7 @@ import type { EventLog, RawArchive, Registry, ReplayJobRegistry, RollupStore } f
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';
-import { loadConfig } from '../../appliance/config.ts';
+import { loadConfig } from '../../appliance/main/config.ts';
 import { DEFAULT_RUNNER_CONFIG, dayKey, startReplayRunner } from './index.ts';
 import { getReplay, startReplay } from '../../control/replays.ts';
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
-import type { AdminRouter } from '../../appliance/admin-api/router.ts';
+import type { AdminRouter } from '../../appliance/trpc/router.ts';
 import { CONTROL_ERRORS, type ControlErrorCode } from '../../control/errors.ts';
 import { MAX_WORKERS_PER_ROLE } from '../../control/desired-scale.ts';
 import { DAY_MS } from '../../core/time.ts';

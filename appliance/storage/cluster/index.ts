@@ -14,8 +14,8 @@
  */
 import cassandra from 'cassandra-driver';
 import { MongoClient } from 'mongodb';
-import type { AlmanacConfig } from '../../config.ts';
-import type { Storage } from '../../profiles.ts';
+import type { AlmanacConfig } from '../../main/config.ts';
+import type { Storage } from '../../main/profiles.ts';
 import type { RawArchive, Registry } from '../../../core/ports.ts';
 import { createLocalRateLimiter } from '../../../collectors/rate-limit.ts';
 import { openKafkaEventLog, DEFAULT_TOPIC, type KafkaEventLog, type KafkaEventLogOptions } from './kafka-event-log.ts';
