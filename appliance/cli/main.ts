@@ -1,39 +1,33 @@
 /**
- * `almanac` — start the appliance, and manage tenants, tracking IDs, API keys, replays, admin
- * users and embed tokens from the command line (each command is thin over control/). Registry commands work on the same storage the appliance uses (for the embedded
- * profile: the SQLite file in the data folder, safe to use while the appliance runs).
+ * `almanac`: start the appliance, and manage tenants, tracking IDs, API keys, replays, admin
+ * users and embed tokens from the command line, one module per area, each thin over control/.
+ * Registry commands work on the same storage the appliance uses (for the embedded profile: the
+ * SQLite file in the data folder, safe to use while the appliance runs). A control operation's
+ * refusal is printed with its code and exits with the code's exit code (control/errors.ts).
  */
 import { flagsToEnv, loadConfig, type AlmanacConfig } from '../main/config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { createTenant, newTenantInput } from '../../control/tenants.ts';
-import { createTrackingId, newTrackingIdInput, requireTrackingId } from '../../control/tracking-ids.ts';
-import { createApiKey } from '../../control/api-keys.ts';
 import { ControlError, exitCode } from '../../control/errors.ts';
-import { parseInput } from '../../control/validate.ts';
 import { openRegistryOnly } from '../main/profiles.ts';
 import { cliEnv } from '../main/saved-settings.ts';
 import { startAppliance } from '../main/run.ts';
-import { adminUsersCommand, ADMIN_USERS_HELP } from './admin-users.ts';
-import { embedCommand, EMBED_HELP, isEmbedCommand } from './embed.ts';
 import { startNodeSupervisor } from '../scaling/node-supervisor.ts';
 import { WORKER_READY_MESSAGE } from '../scaling/worker-process.ts';
-import { snippetFor } from '../../collectors/index.ts';
-import { cancelReplay, describeReplay, getReplay, listReplays, startReplay, startReplayInput } from '../../control/replays.ts';
+import type { CliCommand } from './context.ts';
+import { TENANT_COMMANDS, TENANTS_HELP } from './tenants.ts';
+import { TRACKING_ID_COMMANDS, TRACKING_IDS_HELP } from './tracking-ids.ts';
+import { API_KEY_COMMANDS, API_KEYS_HELP } from './api-keys.ts';
+import { REPLAY_COMMANDS, REPLAYS_HELP } from './replays.ts';
+import { adminUsersCommand, ADMIN_USERS_HELP } from './admin-users.ts';
+import { embedCommand, EMBED_HELP, isEmbedCommand } from './embed.ts';
+
+const REGISTRY_COMMANDS: Record<string, CliCommand> = { ...TENANT_COMMANDS, ...TRACKING_ID_COMMANDS, ...API_KEY_COMMANDS, ...REPLAY_COMMANDS };
 
 const HELP = `almanac — self-hosted analytics appliance
 
 Usage:
   almanac start [--port 8420] [--data-dir .data] [--profile embedded|cluster] [--roles collector,query,...]
-  almanac tenants list
-  almanac tenants create --name "Acme" [--rate-limit 1000] [--retention-days 730]
-  almanac tracking-ids list [--tenant <tenantId>]
-  almanac tracking-ids create --tenant <tenantId> --name "Shop" --origins https://shop.example[,https://www.shop.example]
-  almanac tracking-ids snippet <trackingId> [--allow-localhost]
-  almanac api-keys list [--tenant <tenantId>]
-  almanac api-keys create --tenant <tenantId> [--name "dashboard"] [--admin]
-  almanac replays start (--tracking-id <id>[,<id>] | --tenant <tenantId>) --from 2026-11-01 --to 2026-11-27 [--dry-run] [--source auto|log|archive]
-  almanac replays list | replays show <replayId> | replays cancel <replayId>
-${ADMIN_USERS_HELP}
+${TENANTS_HELP}${TRACKING_IDS_HELP}${API_KEYS_HELP}${REPLAYS_HELP}${ADMIN_USERS_HELP}
 ${EMBED_HELP}
 Every --flag is also an environment variable: --data-dir is ALMANAC_DATA_DIR, --port is ALMANAC_PORT.
 Commands other than start use the profile, namespace and public URL the appliance saved in
@@ -116,89 +110,14 @@ async function registryCommand(
   args: string[],
   flags: Record<string, string | undefined>,
 ): Promise<number> {
+  const run = REGISTRY_COMMANDS[`${command} ${sub ?? ''}`.trim()];
+  if (!run) throw new ControlError('invalid_request', `Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
   const registry = await openRegistryOnly(config);
-  const print = (rows: unknown) => process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  const write = (text: string) => process.stdout.write(text);
   try {
-    switch (`${command} ${sub ?? ''}`.trim()) {
-      case 'tenants list':
-        print(await registry.listTenants());
-        return 0;
-      case 'tenants create':
-        print(await createTenant(registry, parseInput(newTenantInput, {
-          name: flags.ALMANAC_NAME ?? '',
-          rateLimitPerSec: optionalInt(flags.ALMANAC_RATE_LIMIT, '--rate-limit'),
-          retentionDays: optionalInt(flags.ALMANAC_RETENTION_DAYS, '--retention-days'),
-        })));
-        return 0;
-      case 'tracking-ids list':
-        print(await registry.listTrackingIds(flags.ALMANAC_TENANT));
-        return 0;
-      case 'tracking-ids create': {
-        const site = await createTrackingId(registry, parseInput(newTrackingIdInput, {
-          tenantId: required(flags.ALMANAC_TENANT, '--tenant'),
-          name: flags.ALMANAC_NAME ?? 'Website',
-          allowedOrigins: required(flags.ALMANAC_ORIGINS, '--origins').split(','),
-          respectDnt: flags.ALMANAC_RESPECT_DNT === 'true',
-        }));
-        print({ ...site, snippet: snippetFor(site.id, config.publicUrl) });
-        return 0;
-      }
-      case 'tracking-ids snippet': {
-        const id = required(args[0], '<trackingId>');
-        await requireTrackingId(registry, id);
-        process.stdout.write(snippetFor(id, config.publicUrl, { allowLocalhost: flags.ALMANAC_ALLOW_LOCALHOST === 'true' }) + '\n');
-        return 0;
-      }
-      case 'api-keys list':
-        print((await registry.listApiKeys(flags.ALMANAC_TENANT)).map(({ keyHash: _hidden, ...rest }) => rest));
-        return 0;
-      case 'api-keys create': {
-        const { record, key } = await createApiKey(registry, {
-          tenantId: required(flags.ALMANAC_TENANT, '--tenant'),
-          name: flags.ALMANAC_NAME ?? 'api key',
-          scope: flags.ALMANAC_ADMIN === 'true' ? 'admin' : 'tenant',
-        });
-        const { keyHash: _hidden, ...shown } = record;
-        print({ ...shown, key, note: 'The key is shown once; store it now.' });
-        return 0;
-      }
-      case 'replays start':
-        // Queued here; the aggregator that owns each site's partition runs it (the appliance must be running).
-        print(describeReplay(await startReplay(registry, parseInput(startReplayInput, {
-          trackingIds: flags.ALMANAC_TRACKING_ID?.split(','),
-          tenantId: flags.ALMANAC_TENANT,
-          from: required(flags.ALMANAC_FROM, '--from'),
-          to: required(flags.ALMANAC_TO, '--to'),
-          dryRun: flags.ALMANAC_DRY_RUN === 'true',
-          // auto (default): the event log while the range is within its retention, else the archive.
-          source: flags.ALMANAC_SOURCE,
-        }), { eventLog: registry.eventLog })));
-        return 0;
-      case 'replays list':
-        print((await listReplays(registry)).map(describeReplay));
-        return 0;
-      case 'replays show':
-        print(describeReplay(await getReplay(registry, required(args[0], '<replayId>'))));
-        return 0;
-      case 'replays cancel':
-        print(describeReplay(await cancelReplay(registry, required(args[0], '<replayId>'))));
-        return 0;
-      default:
-        throw new ControlError('invalid_request', `Unknown command "${[command, sub].filter(Boolean).join(' ')}".\n\n${HELP}`);
-    }
+    await run({ config, registry, args, flags, write, print: (value) => write(JSON.stringify(value, null, 2) + '\n') });
+    return 0;
   } finally {
     await registry.close();
   }
-}
-
-function required(value: string | undefined, name: string): string {
-  if (!value || value === 'true') throw new ControlError('invalid_request', `Missing ${name}. See: almanac help`);
-  return value;
-}
-
-function optionalInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ControlError('invalid_request', `${name} must be a positive whole number, got "${value}"`);
-  return n;
 }
