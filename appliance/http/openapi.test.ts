@@ -1,6 +1,6 @@
 /**
- * The OpenAPI document against the validators (issue 11, item 2: "the document is looser than
- * the validation"). The event schema is checked against the zod validator both ways on sampled
+ * The OpenAPI document against the validators (the document was once looser
+ * than the validation). The event schema is checked against the zod validator both ways on sampled
  * events; stats parameters one way (what the document calls valid, parseQuery accepts; the
  * validator may take more, e.g. time-zone aliases). See the header of openapi.ts for why the
  * schema is not generated from zod.
@@ -32,7 +32,7 @@ const zodAccepts = (e: unknown) => validateEvent(e, NOW, LIMITS).ok;
 
 const base = () => ({ eventId: randomUUID(), trackingId: 'AL-TEST1', url: 'https://shop.example/p' });
 
-test('regression: the document refuses the events the validator refuses (issue 11: empty trackingId, relative url, long prop values)', () => {
+test('regression: the document refuses the events the validator refuses (empty trackingId, relative url, long prop values)', () => {
   const bad: Record<string, unknown>[] = [
     { ...base(), trackingId: '' },
     { ...base(), trackingId: 'has space' },
@@ -104,7 +104,7 @@ test('each stats endpoint documents exactly the parameters parseQuery allows', (
   }
 });
 
-test('regression: the document refuses stats parameters the validator refuses (issue 11: site_id empty)', () => {
+test('regression: the document refuses stats parameters the validator refuses (site_id empty)', () => {
   const siteId = compile(parameters('/api/v1/stats/aggregate').find((p) => p.name === 'site_id')!.schema);
   for (const v of ['', 'a b', 'x'.repeat(65)]) {
     assert.equal(siteId(v), false, `document refuses site_id=${v}`);

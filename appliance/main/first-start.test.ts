@@ -23,7 +23,7 @@ function withRegistry(run: (registry: ReturnType<typeof openEmbeddedStorage>['re
 
 const opts = (dataDir: string) => ({ dataDir, publicUrl: 'http://127.0.0.1:8420', snippetFor });
 
-// Issue 11: `npm start -- --profile cluster` in a fresh clone died with ENOENT .data/credentials.json
+// Regression: `npm start -- --profile cluster` in a fresh clone died with ENOENT .data/credentials.json
 // after creating the first tenant, key and admin user; the next start found the tenant and never
 // wrote the credentials.
 test('a fresh clone (no data folder) gets its data folder and credentials.json (mode 600) on the first start', withRegistry(async (registry, dir) => {

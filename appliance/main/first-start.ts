@@ -4,7 +4,7 @@
  * console. The secrets go to credentials.json (mode 600) in the data folder for automation; they
  * are printed once, never logged again.
  *
- * All or nothing (issue 11): the data folder is made and a file written in it before any record,
+ * All or nothing: the data folder is made and a file written in it before any record,
  * so a folder that cannot take the credentials stops the start with nothing created; the
  * credentials replace that file by a rename (never half-written), and if that last step fails the
  * tenant just made is removed again, so the next start makes it anew. A later start that finds the

@@ -6,7 +6,7 @@ const stats = (processed: number, newest: Record<string, number>, lastCommitAt: 
   processed, duplicates: 1, skippedBelowCheckpoint: 0, commits: 2, failedCommits: 0, fencedCommits: 0, newestEventTs: newest, lastCommitAt,
 });
 
-// Issue 11: two calls answered 10,512 and 10,466 (one collector worker each); the total was 20,978.
+// Regression: two calls answered 10,512 and 10,466 (one collector worker each); the total was 20,978.
 test('ingest counters of two collector workers are added per tracking ID and key', () => {
   assert.deepEqual(
     sumIngest([{ 'AL-1': { accepted: 10_512, 'bot:ua': 3 } }, null, { 'AL-1': { accepted: 10_466 }, '': { 'rejected:malformed_json': 1 } }]),

@@ -1,6 +1,6 @@
 /**
  * /api/admin/status in the cluster profile adds up the counters of every live appliance process
- * (issue 11: it showed whichever collector worker answered, 10,512 or 10,466 of 20,978, and
+ * (it once showed whichever collector worker answered, 10,512 or 10,466 of 20,978, and
  * `aggregator: null` under a supervisor, whose aggregator runs in a worker of its own).
  *
  * Where the counts meet: each process puts its totals since start into its heartbeat record in

@@ -18,7 +18,7 @@ async function bannerOf(env: Record<string, string>): Promise<{ banner: string; 
   }
 }
 
-// Issue 11: the archiver and aggregator workers of a supervised node (ALMANAC_PORT=0, no HTTP
+// Regression: the archiver and aggregator workers of a supervised node (ALMANAC_PORT=0, no HTTP
 // traffic) printed "collector: http://127.0.0.1:0/api/event".
 test('a process without the collector and query roles prints no collector or stats URL, and none on port 0', async () => {
   const { banner } = await bannerOf({ ALMANAC_ROLES: 'archiver,aggregator', ALMANAC_PIPELINE_THREAD: 'false' });

@@ -13,7 +13,7 @@ const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bi
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'almanac-settings-'));
 const save = (dir: string, settings: object) => writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify(settings));
 
-// Issue 11: the CLI without --profile cluster opened a new SQLite file beside a cluster node and
+// Regression: the CLI without --profile cluster opened a new SQLite file beside a cluster node and
 // answered `tenants list` with [].
 test('the CLI takes the profile, namespace and public URL of the appliance that runs with this data folder', () => {
   const dir = tmp();
@@ -53,7 +53,7 @@ test('a --profile or namespace that disagrees with the running appliance is refu
   }
 });
 
-// Issue 11 (item 3): CLI snippets beside an appliance on another port named port 8420.
+// Regression: CLI snippets beside an appliance on another port named port 8420.
 test('an appliance started on another port saves its URL, and CLI snippets use it', async () => {
   const dir = tmp();
   try {

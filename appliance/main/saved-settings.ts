@@ -1,7 +1,7 @@
 /**
  * `<dataDir>/appliance.json`: what the appliance runs with (profile, namespace, public URL, port),
  * written at each start, so that the CLI run beside it works on the same storage and prints
- * snippets for the same URL (issue 11). Without it, `almanac tenants list` beside a cluster node
+ * snippets for the same URL. Without it, `almanac tenants list` beside a cluster node
  * opened a new SQLite file and answered `[]`. No secrets in it (those are in credentials.json).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
