@@ -6,7 +6,6 @@
  * `{ error: { code, message } }` body. Anything else propagates to fastify's error handler.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, reject } from '../../core/errors.ts';
 import type { Registry } from '../../core/ports.ts';
 import { adminKeyOf } from '../../control/api-keys.ts';
 import { ControlError, httpStatus } from '../../control/errors.ts';
@@ -17,10 +16,7 @@ export function adminRoutes(registry: Pick<Registry, 'findApiKeyByHash'>) {
   return (handler: AdminHandler) => async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!key || !(await adminKeyOf(registry, key))) {
-        const r = reject('unauthorized');
-        return reply.code(r.status).send(errorBody(r));
-      }
+      if (!key || !(await adminKeyOf(registry, key))) throw new ControlError('unauthorized', 'Missing or unknown API key. Send `Authorization: Bearer <api key>`.');
       const { status = 200, body } = await handler(req);
       return reply.code(status).send(body);
     } catch (error) {
