@@ -1,7 +1,8 @@
 /** Writes one audit entry per mutation: who, what, on which target, before and after, when. */
 import { randomBytes } from 'node:crypto';
 import type { AuditEntry, Registry } from '../core/ports.ts';
-import { adminRegistry, type Identity } from './sessions.ts';
+import { adminRegistry } from './admin-registry.ts';
+import type { Identity } from './sessions.ts';
 
 /** Who did it, and where the entry goes: the admin API's context is one. */
 export interface AuditScope {

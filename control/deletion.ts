@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { RawArchive, Registry, RollupStore, Tenant } from '../core/ports.ts';
 import { DAY_MS } from '../core/time.ts';
 import { ControlError } from './errors.ts';
-import { adminRegistry } from './sessions.ts';
+import { adminRegistry } from './admin-registry.ts';
 
 /** What a deletion needs; one set of jobs per deps object (one per appliance process). */
 export interface DeletionDeps {

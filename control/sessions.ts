@@ -4,7 +4,8 @@
  * never reach the admin API.
  */
 import { randomBytes } from 'node:crypto';
-import type { AdminRegistry, AdminRole, AdminUser, Registry } from '../core/ports.ts';
+import type { AdminRole, AdminUser, Registry } from '../core/ports.ts';
+import { adminRegistry } from './admin-registry.ts';
 import { hashApiKey } from '../core/api-key.ts';
 import { adminKeyOf } from './api-keys.ts';
 import { ControlError } from './errors.ts';
@@ -24,13 +25,6 @@ export interface Identity {
   userId: string | null;
   /** The session token hash, for sign-out. */
   sessionHash: string | null;
-}
-
-export function adminRegistry(registry: Registry): Registry & AdminRegistry {
-  if (!registry.createAdminUser || !registry.getAdminSession || !registry.appendAudit || !registry.listAudit) {
-    throw new ControlError('unsupported', 'This registry does not store admin users: the admin API needs the SQLite or MongoDB registry.');
-  }
-  return registry as Registry & AdminRegistry;
 }
 
 /** The identity behind a Bearer token of the admin API: a session of an admin user, or an admin API key. */

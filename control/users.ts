@@ -1,7 +1,7 @@
 /** Creating admin users, one way for the API, the first start and the CLI. */
 import { randomBytes } from 'node:crypto';
 import type { AdminRole, AdminUser, Registry } from '../core/ports.ts';
-import { adminRegistry } from './sessions.ts';
+import { adminRegistry } from './admin-registry.ts';
 import { ControlError } from './errors.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 

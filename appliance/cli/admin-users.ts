@@ -9,7 +9,7 @@ import type { AlmanacConfig } from '../main/config.ts';
 import { openRegistryOnly } from '../main/profiles.ts';
 import { ControlError } from '../../control/errors.ts';
 import { generatePassword } from '../../control/passwords.ts';
-import { adminRegistry } from '../../control/sessions.ts';
+import { adminRegistry } from '../../control/admin-registry.ts';
 import { createAdminUser, publicUser, requireUserByName, resetUserPassword, setUserDisabled, setUserRole } from '../../control/users.ts';
 
 export const ADMIN_USERS_HELP = `  almanac admin-users list

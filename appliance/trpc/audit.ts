@@ -1,7 +1,7 @@
 /** audit: the log of every mutation, newest first, in pages. */
 import { z } from 'zod';
 import { router, viewerProcedure } from './procedures.ts';
-import { adminRegistry } from '../../control/sessions.ts';
+import { adminRegistry } from '../../control/admin-registry.ts';
 
 export const auditRouter = router({
   list: viewerProcedure

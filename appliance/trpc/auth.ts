@@ -1,6 +1,7 @@
 /** auth: sign in and out, who am I, and admin users (owner only). Thin over control/sessions.ts and control/users.ts. */
 import { z } from 'zod';
-import { adminRegistry, signIn } from '../../control/sessions.ts';
+import { adminRegistry } from '../../control/admin-registry.ts';
+import { signIn } from '../../control/sessions.ts';
 import { generatePassword } from '../../control/passwords.ts';
 import { recordAudit } from '../../control/audit.ts';
 import { createAdminUser, publicUser, resetUserPassword, setUserDisabled, setUserRole } from '../../control/users.ts';
