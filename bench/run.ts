@@ -20,8 +20,8 @@ import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { startAggregator } from '../pipeline/aggregator.ts';
 import { syntheticEvents } from '../pipeline/rollup/bench.ts';
 import { bench as queryBench } from '../query/bench.ts';
-import { loadConfig } from '../appliance/config.ts';
-import { openStorage, type Storage } from '../appliance/profiles.ts';
+import { loadConfig } from '../appliance/main/config.ts';
+import { openStorage, type Storage } from '../appliance/main/profiles.ts';
 import { freshNamespace, type Namespace } from '../tests/support/cluster.ts';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;

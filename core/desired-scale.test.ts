@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertDesiredScale, desiredScaleProblem, ScalingError } from './desired-scale.ts';
+import { desiredScaleProblem } from './desired-scale.ts';
 
 const ones = { collector: 1, archiver: 1, aggregator: 1, query: 1 };
 
@@ -20,10 +20,4 @@ test('embedded: only one of each role, and the message says why and what to run 
   assert.match(problem, /aggregator cannot be set to 3/);
   assert.match(problem, /single consumer per group/);
   assert.match(problem, /cluster profile/);
-});
-
-test('assertDesiredScale throws a ScalingError with the stable code and status 400', () => {
-  assert.throws(() => assertDesiredScale({ ...ones, archiver: 2 }, 'embedded'), (e: unknown) =>
-    e instanceof ScalingError && e.code === 'invalid_scale' && e.status === 400);
-  assert.doesNotThrow(() => assertDesiredScale(ones, 'embedded'));
 });

@@ -1,6 +1,7 @@
 /**
- * The desired worker counts of a node: defaults, and the check every write goes through (both
- * registry adapters call it, so the admin API and the CLI get the same answer).
+ * The desired worker counts of a node: defaults, the one limit per role, and the check every write
+ * goes through. Pure, so both registry adapters and control/desired-scale.ts share it; the refusal
+ * as an error (invalid_scale) is control's.
  */
 import type { WorkerCounts, WorkerRole } from './ports/index.ts';
 
@@ -11,16 +12,6 @@ export const DEFAULT_SCALE: Readonly<WorkerCounts> = Object.freeze({ collector: 
 
 /** More workers of one role on one node than this is a typo, not a plan. */
 export const MAX_WORKERS_PER_ROLE = 16;
-
-/** A desired scale the registry refuses; `code` is stable, the message says what to do. */
-export class ScalingError extends Error {
-  readonly code = 'invalid_scale';
-  readonly status = 400;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScalingError';
-  }
-}
 
 /**
  * The problem with `counts` for a node of `profile`, or undefined when they can be applied.
@@ -49,9 +40,4 @@ export function desiredScaleProblem(counts: unknown, profile: 'embedded' | 'clus
     }
   }
   return undefined;
-}
-
-export function assertDesiredScale(counts: unknown, profile: 'embedded' | 'cluster'): asserts counts is WorkerCounts {
-  const problem = desiredScaleProblem(counts, profile);
-  if (problem) throw new ScalingError(problem);
 }

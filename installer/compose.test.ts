@@ -20,7 +20,7 @@ import { dockerFiles, DOCKER_DIR } from './docker-files.ts';
 import { parseEnvFile, renderEnvFile, resolveSecrets, type InstallSettings } from './env-file.ts';
 import { IMAGES } from './images.ts';
 import { PROFILES, type ProfileName } from './sizing.ts';
-import { loadConfig } from '../appliance/config.ts';
+import { loadConfig } from '../appliance/main/config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -165,15 +165,15 @@ test('images are pinned to versions; Redis stays on the BSD-licensed 7.2 line', 
   assert.equal(file.services.collector.image, 'ghcr.io/almanac-analytics/almanac:0.1.0');
 });
 
-test('the Almanac containers set only settings appliance/config.ts reads, and that configuration loads', () => {
-  const configSource = readFileSync(path.join(root, 'appliance/config.ts'), 'utf8');
+test('the Almanac containers set only settings appliance/main/config.ts reads, and that configuration loads', () => {
+  const configSource = readFileSync(path.join(root, 'appliance/main/config.ts'), 'utf8');
   const known = new Set(configSource.match(/ALMANAC_[A-Z_]+/g));
   for (const docstore of DOCSTORES) {
     for (const profile of PROFILES) {
       const file = resolved(profile, docstore);
       for (const name of [...ALMANAC_SERVICES[profile], 'migrate']) {
         const env = file.services[name].environment!;
-        for (const key of Object.keys(env)) assert.ok(known.has(key), `${name}: ${key} is not read by appliance/config.ts`);
+        for (const key of Object.keys(env)) assert.ok(known.has(key), `${name}: ${key} is not read by appliance/main/config.ts`);
         const config = loadConfig(env, '/');
         assert.equal(config.profile, 'cluster');
         assert.equal(config.host, '0.0.0.0');

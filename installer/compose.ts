@@ -46,7 +46,7 @@ function mongoUrl(docstore: Docstore): string {
     : 'mongodb://docstore:27017/almanac';
 }
 
-/** Settings every Almanac container shares: the ALMANAC_* variables appliance/config.ts reads. */
+/** Settings every Almanac container shares: the ALMANAC_* variables appliance/main/config.ts reads. */
 function almanacEnv(docstore: Docstore, roles?: string): Record<string, string> {
   return {
     ALMANAC_PROFILE: 'cluster',

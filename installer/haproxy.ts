@@ -9,7 +9,7 @@ import { APP_PORT } from './compose.ts';
 
 /** Paths the collector role serves (collectors/). */
 export const COLLECTOR_PATHS = ['/api/event', '/api/batch', '/px.gif', '/tracker.js'];
-/** Paths the admin role serves: the admin REST routes, the tRPC admin API (appliance/admin-api/http.ts) and the console. */
+/** Paths the admin role serves: the admin REST routes, the tRPC admin API (appliance/trpc/mount.ts) and the console. */
 export const ADMIN_PATHS = ['/api/admin', '/api/trpc', '/console'];
 
 /** At most this many containers per scaled service are looked up in DNS. */

@@ -9,10 +9,10 @@
  *   first-admin  the first tenant, tracking ID and admin API key (kept when they exist)
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { loadConfig, type AlmanacConfig } from '../appliance/config.ts';
-import { openStorage } from '../appliance/profiles.ts';
-import { ensureFirstTenant, type Credentials } from '../appliance/first-start.ts';
-import { createApiKey } from '../appliance/tenancy.ts';
+import { loadConfig, type AlmanacConfig } from '../appliance/main/config.ts';
+import { openStorage } from '../appliance/main/profiles.ts';
+import { ensureFirstTenant, type Credentials } from '../appliance/main/first-start.ts';
+import { createApiKey } from '../control/api-keys.ts';
 import { snippetFor } from '../collectors/index.ts';
 
 export const TASKS = ['migrate', 'first-admin'] as const;

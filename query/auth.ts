@@ -10,7 +10,7 @@
  * requests per page view and each would otherwise cost two registry reads. The price is that a
  * new key, or a tracking ID moved between tenants, takes up to `memoMs` to be seen.
  */
-import { createHash } from 'node:crypto';
+import { hashApiKey } from '../core/api-key.ts';
 import { LRUCache } from 'lru-cache';
 import { reject, type Rejection } from '../core/errors.ts';
 import type { ApiKeyRecord, Registry, TrackingIdRecord } from '../core/ports/index.ts';
@@ -26,10 +26,6 @@ export interface Auth {
   authorize(key: ApiKeyRecord, trackingId: string): Promise<TrackingIdRecord | Rejection>;
 }
 
-export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex');
-}
-
 export function createAuth(deps: AuthDeps, config: { memoMs: number }): Auth {
   const keys = memoize((hash: string) => deps.registry.findApiKeyByHash(hash), config.memoMs);
   const sites = memoize((id: string) => deps.registry.getTrackingId(id), config.memoMs);
@@ -38,7 +34,7 @@ export function createAuth(deps: AuthDeps, config: { memoMs: number }): Auth {
     async authenticate(authorization) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
       if (!m) return reject('unauthorized', 'send the header `Authorization: Bearer <api key>`');
-      const key = await keys(sha256Hex(m[1]));
+      const key = await keys(hashApiKey(m[1]));
       return key ?? reject('unauthorized', 'the API key is unknown');
     },
 

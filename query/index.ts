@@ -7,4 +7,3 @@ export {
 export { METRICS, type Metric } from './metrics.ts';
 export { PERIODS, INTERVALS, type PeriodName, type Interval } from './period.ts';
 export type { Endpoint, StatsQuery } from './params.ts';
-export { sha256Hex } from './auth.ts';

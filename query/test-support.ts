@@ -8,7 +8,7 @@ import type { AdminRegistry, ApiKeyRecord, Cache, EmbedSecretRegistry, Registry,
 import { createMemoryAdmin, createMemoryEmbedSecrets, createMemoryReplayJobs, createMemoryScaling } from '../tests/support/fakes/memory-registry-parts.ts';
 import { emptyCounters, type BreakdownRow, type BucketKey, type Dimension, type RollupRow, type StoredBucket } from '../core/rollup/model.ts';
 import { bucketStart, GRANULARITIES, type Granularity } from '../core/time.ts';
-import { sha256Hex } from './auth.ts';
+import { hashApiKey as sha256Hex } from '../core/api-key.ts';
 
 // ---------------------------------------------------------------- rollups
 

@@ -3,7 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../cli.ts');
+const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2), process.env);
 // The command is done (`start`: every role stopped, batches committed, storage closed), so nothing
 // may keep the process alive now. A client library can leak a handle: cassandra-driver 4.10 leaves

@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../pipeline-worker.ts');
+await import('../main/pipeline-worker.ts');

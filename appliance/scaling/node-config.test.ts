@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../main/config.ts';
 
 test('node settings: id <hostname>-<port>; the cluster profile supervises unless ALMANAC_ROLES is given', () => {
   const embedded = loadConfig({ ALMANAC_PORT: '9100' });

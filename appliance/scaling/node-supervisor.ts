@@ -12,15 +12,15 @@
  * Cassandra schema and the first tenant are created here, not raced by several workers.
  */
 import os from 'node:os';
-import type { AlmanacConfig } from '../config.ts';
+import type { AlmanacConfig } from '../main/config.ts';
 import type { NodeStatus, WorkerCounts, WorkerRole, WorkerStatus } from '../../core/ports/index.ts';
-import { openStorage, type Storage } from '../profiles.ts';
-import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../first-start.ts';
+import { openStorage, type Storage } from '../main/profiles.ts';
+import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../main/first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
-import { DEFAULT_SCALE, WORKER_ROLES } from '../../core/desired-scale.ts';
+import { DEFAULT_SCALE, WORKER_ROLES } from '../../control/desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
-import { saveSettings } from '../saved-settings.ts';
+import { saveSettings } from '../main/saved-settings.ts';
 
 export interface RunningNodeSupervisor {
   nodeId: string;
@@ -57,7 +57,7 @@ export async function startNodeSupervisor(
   let firstStart: FirstStartResult;
   try {
     firstStart = await ensureFirstTenant(registry, { dataDir: config.dataDir, publicUrl: config.publicUrl, snippetFor });
-    saveSettings(config, config.publicUrl); // for the CLI run beside this node (appliance/saved-settings.ts)
+    saveSettings(config, config.publicUrl); // for the CLI run beside this node (appliance/main/saved-settings.ts)
   } catch (error) {
     await storage.close();
     throw error;

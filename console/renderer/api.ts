@@ -8,7 +8,7 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type 
 import type { inferRouterOutputs } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import { readableError } from './errors.ts';
-import type { AdminRouter } from '../../appliance/admin-api/router.ts';
+import type { AdminRouter } from '../../appliance/trpc/router.ts';
 
 /** Where the appliance mounts the admin API. */
 export const ADMIN_API_PATH = '/api/trpc';

@@ -22,8 +22,9 @@ import type { EventLog, RawArchive, Registry, RollupStore } from '../../core/por
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';
-import { loadConfig } from '../../appliance/config.ts';
-import { DEFAULT_RUNNER_CONFIG, dayKey, getReplay, startReplay, startReplayRunner } from './index.ts';
+import { loadConfig } from '../../appliance/main/config.ts';
+import { DEFAULT_RUNNER_CONFIG, dayKey, startReplayRunner } from './index.ts';
+import { getReplay, startReplay } from '../../control/replays.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

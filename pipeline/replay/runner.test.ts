@@ -2,7 +2,7 @@
  * The runner against the embedded storage, without the aggregator's scheduling: the archiver has
  * archived events the aggregator has not counted yet when the replay runs. The replay must leave
  * them out, and the live path counts them afterwards, on top of the replaced buckets: exactly
- * once, equal to the reference. Also: validation errors of startReplay.
+ * once, equal to the reference. (startReplay's own refusals: control/replays.test.ts.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,9 @@ import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { startAggregator } from '../aggregator.ts';
 import { startArchiver } from '../archiver.ts';
 import { makeEvent } from '../rollup/test-support.ts';
-import { cancelReplay, dayKey, getReplay, listReplays, ReplayError, startReplay, startReplayRunner, DEFAULT_RUNNER_CONFIG } from './index.ts';
+import { dayKey, startReplayRunner, DEFAULT_RUNNER_CONFIG } from './index.ts';
+import { cancelReplay, getReplay, startReplay } from '../../control/replays.ts';
+import { ControlError, httpStatus } from '../../control/errors.ts';
 import { compareBuckets, reference, storedBuckets, waitCaughtUp } from './test-support.ts';
 
 const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: 5 };
@@ -152,15 +154,14 @@ test('past the log retention: auto picks the archive, an explicit log is refused
   const auto = await startReplay(registry, input, { logicVersion: 5, eventLog: trimmed });
   assert.equal(auto.source, 'archive');
   await cancelReplay(registry, auto.id);
-  await assert.rejects(startReplay(registry, { ...input, source: 'log' }, { logicVersion: 5, eventLog: trimmed }), (e: ReplayError) => {
+  await assert.rejects(startReplay(registry, { ...input, source: 'log' }, { logicVersion: 5, eventLog: trimmed }), (e: ControlError) => {
     assert.equal(e.code, 'outside_log_retention');
-    assert.equal(e.status, 409);
+    assert.equal(httpStatus(e.code), 409);
     assert.match(e.message, new RegExp(`${LOG_SITE} \\(partition \\d+: oldest retained record`));
     assert.match(e.message, /source archive/);
     return true;
   });
-  await assert.rejects(startReplay(registry, { ...input, source: 'log' }, { logicVersion: 5 }), (e: ReplayError) => e.code === 'unsupported');
-  await assert.rejects(startReplay(registry, { ...input, source: 'kafka' as 'log' }), (e: ReplayError) => e.code === 'invalid_request');
+  await assert.rejects(startReplay(registry, { ...input, source: 'log' }, { logicVersion: 5 }), (e: ControlError) => e.code === 'unsupported');
 
   // Retention passed after the job started: each day is read from the archive instead, and says so.
   const job = await startReplay(registry, { ...input, source: 'log' }, { logicVersion: 5, eventLog: storage.eventLog });
@@ -195,35 +196,3 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promi
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-test('startReplay validates its input with clear errors; cancel and list', async () => {
-  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-  const code = async (input: Parameters<typeof startReplay>[1]) => {
-    try {
-      await startReplay(registry, input);
-      return 'ok';
-    } catch (e) {
-      assert.ok(e instanceof ReplayError, String(e));
-      return `${e.code} ${e.status}`;
-    }
-  };
-  const d = (offset: number) => dayKey(today + offset * DAY_MS);
-  assert.equal(await code({ trackingIds: [SITE], from: d(0), to: d(-1) }), 'invalid_range 400');
-  assert.equal(await code({ trackingIds: [SITE], from: '2026-02-30', to: d(0) }), 'invalid_range 400');
-  assert.equal(await code({ trackingIds: [SITE], from: d(0), to: d(1) }), 'invalid_range 400');
-  assert.equal(await code({ trackingIds: [SITE], from: d(-400), to: d(0) }), 'range_too_long 400');
-  assert.equal(await code({ trackingIds: [SITE], from: d(-30), to: d(0) }), 'beyond_retention 400');
-  assert.equal(await code({ trackingIds: ['AL-NOPE'], from: d(-1), to: d(0) }), 'unknown_tracking_id 404');
-  assert.equal(await code({ tenantId: 'tn_nope', from: d(-1), to: d(0) }), 'unknown_tenant 404');
-  assert.equal(await code({ tenantId: 'tn_replay', trackingIds: [SITE], from: d(-1), to: d(0) }), 'invalid_request 400');
-  assert.equal(await code({ trackingIds: [SITE], from: d(-1), to: d(0), source: 'log' }), 'unsupported 501');
-
-  const job = await startReplay(registry, { tenantId: 'tn_replay', from: d(-29), to: d(0), dryRun: true });
-  assert.deepEqual([job.trackingIds, job.tenantId, job.status, job.progress.daysTotal, job.to - job.from], [[SITE], 'tn_replay', 'queued', 30, 30 * DAY_MS]);
-  assert.equal(await code({ trackingIds: [SITE], from: d(-1), to: d(0) }), 'conflict 409');
-  assert.equal((await listReplays(registry))[0].id, job.id, 'newest first');
-  const cancelled = await cancelReplay(registry, job.id);
-  assert.deepEqual([cancelled.status, cancelled.cancelRequested], ['cancelled', true]);
-  await assert.rejects(cancelReplay(registry, job.id), /already cancelled/);
-  await assert.rejects(getReplay(registry, 'rp_none'), (e) => e instanceof ReplayError && e.status === 404);
-});

@@ -4,7 +4,7 @@ Schemathesis generates every parameter and field on its own; these hooks make ge
 *valid* requests obey the rules between fields (period vs. from/to, date with custom,
 page_prefix with metrics/interval/property, replay day ranges) and the rules relative to
 the current time (event ts within the accepted age, embed-token expiry). They only touch
-what the descriptions in appliance/openapi.ts name; everything else is as generated.
+what the descriptions in appliance/http/openapi.ts name; everything else is as generated.
 """
 import time
 from datetime import datetime, timedelta, timezone

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../appliance/config.ts';
+import { loadConfig } from '../../appliance/main/config.ts';
 import { openClusterStorage, type ClusterStorage } from '../../appliance/storage/cluster/index.ts';
 import { deleteKafkaTopic } from '../../appliance/storage/cluster/kafka-event-log.ts';
 import type { Harness } from './fixtures.ts';

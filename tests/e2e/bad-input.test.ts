@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { getJson, startTestAppliance, waitFor, type TestAppliance } from '../support/appliance.ts';
-import { createTrackingId } from '../../appliance/tenancy.ts';
+import { createTrackingId } from '../../control/tracking-ids.ts';
 import { HOUR_MS } from '../../core/time.ts';
 
 let t: TestAppliance;

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
-import { sqlitePath } from '../../appliance/profiles.ts';
+import { sqlitePath } from '../../appliance/main/profiles.ts';
 import { HOUR_MS } from '../../core/time.ts';
 import { embeddedProcess, freePort, type EmbeddedProcess } from '../support/embedded-process.ts';
 import { generateTraffic } from '../support/traffic.ts';

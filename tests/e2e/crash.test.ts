@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
-import { sqlitePath } from '../../appliance/profiles.ts';
+import { sqlitePath } from '../../appliance/main/profiles.ts';
 import type { IncomingEvent } from '../../core/event.ts';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { waitCaughtUp } from '../../pipeline/replay/test-support.ts';

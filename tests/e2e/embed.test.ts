@@ -20,7 +20,7 @@ const stats = (path: string, token: string) => getJson(`${t.url}/api/v1/stats/${
 test('issuing needs an admin key and validates its input', async () => {
   const noKey = await fetch(`${t.url}/api/admin/embed-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trackingId: t.credentials.trackingId }) });
   assert.equal(noKey.status, 401);
-  assert.equal((await issueToken(t, {})).body.error.code, 'invalid_input');
+  assert.equal((await issueToken(t, {})).body.error.code, 'invalid_request');
   assert.equal((await issueToken(t, { trackingId: 'AL-NOPE' })).status, 404);
   const badOrigin = await issueToken(t, { trackingId: t.credentials.trackingId, allowedOrigins: ['https://portal.example/path'] });
   assert.equal(badOrigin.status, 400);

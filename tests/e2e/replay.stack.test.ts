@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../appliance/config.ts';
+import { loadConfig } from '../../appliance/main/config.ts';
 import { openClusterStorage, type ClusterStorage } from '../../appliance/storage/cluster/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';

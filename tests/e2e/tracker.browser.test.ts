@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page, Request } from 'playwright-core';
-import { createTrackingId } from '../../appliance/tenancy.ts';
+import { createTrackingId } from '../../control/tracking-ids.ts';
 import { snippetFor } from '../../collectors/tracker/snippet.ts';
 import { HOUR_MS } from '../../core/time.ts';
 import { getJson, startTestAppliance, waitFor, type TestAppliance } from '../support/appliance.ts';

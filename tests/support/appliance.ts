@@ -2,9 +2,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../appliance/config.ts';
-import { startAppliance, type RunningAppliance } from '../../appliance/supervisor.ts';
-import type { Credentials } from '../../appliance/first-start.ts';
+import { loadConfig } from '../../appliance/main/config.ts';
+import { startAppliance, type RunningAppliance } from '../../appliance/main/run.ts';
+import type { Credentials } from '../../appliance/main/first-start.ts';
 
 export interface TestAppliance {
   app: RunningAppliance;

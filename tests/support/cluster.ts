@@ -10,7 +10,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Credentials } from '../../appliance/first-start.ts';
+import type { Credentials } from '../../appliance/main/first-start.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Credentials } from '../../appliance/first-start.ts';
+import type { Credentials } from '../../appliance/main/first-start.ts';
 
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../appliance/bin/almanac.mjs');
 

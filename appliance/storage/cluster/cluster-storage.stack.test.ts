@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { loadConfig } from '../../config.ts';
+import { loadConfig } from '../../main/config.ts';
 import { openClusterStorage } from './index.ts';
 import { deleteKafkaTopic } from './kafka-event-log.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The cluster profile's storage: Kafka (event log), MongoDB / FerretDB (raw archive, registry),
  * Cassandra (rollup store) and Redis (cache, rate limiter, node liveness, registry change
- * notifications). appliance/profiles.ts loads this module only for ALMANAC_PROFILE=cluster.
+ * notifications). appliance/main/profiles.ts loads this module only for ALMANAC_PROFILE=cluster.
  *
  * All four services are connected in parallel at start; every one that cannot be reached is
  * reported at once, naming the setting that points at it. At run time:
@@ -14,7 +14,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { MongoClient } from 'mongodb';
-import type { AlmanacConfig } from '../../config.ts';
+import type { AlmanacConfig } from '../../main/config.ts';
 import type { Storage } from '../storage.ts';
 import type { RawArchive, Registry } from '../../../core/ports/index.ts';
 import { createLocalRateLimiter } from '../../../core/rate-limit.ts';

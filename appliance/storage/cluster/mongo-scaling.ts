@@ -7,7 +7,7 @@
  */
 import type { Db } from 'mongodb';
 import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports/index.ts';
-import { assertDesiredScale } from '../../../core/desired-scale.ts';
+import { assertDesiredScale } from '../../../control/desired-scale.ts';
 
 export async function createMongoScaling(db: Db, now: () => number, assertOpen: () => void): Promise<ScalingRegistry> {
   const desiredScale = db.collection<{ _id: string; counts: WorkerCounts; updatedAt: number }>('desired_scale');

@@ -3,7 +3,7 @@
  * ScalingRegistry methods, spread into the embedded Registry.
  */
 import type { NodeStatus, ScalingRegistry, WorkerCounts } from '../../../core/ports/index.ts';
-import { assertDesiredScale } from '../../../core/desired-scale.ts';
+import { assertDesiredScale } from '../../../control/desired-scale.ts';
 import type { SqliteDatabase } from './database.ts';
 
 export function createEmbeddedScaling(db: SqliteDatabase, now: () => number): ScalingRegistry {
