@@ -53,4 +53,9 @@ if (existsSync(path.join(desktop, 'node_modules/electron/electron.d.ts'))) {
   console.log('         `npm run console:desktop` (or `npm ci --prefix console/desktop`) installs it');
 }
 
-if (launch) run(electronBin, [path.join(root, 'dist/desktop/main.cjs')]);
+if (launch) {
+  if (!existsSync(path.join(desktop, 'node_modules/electron/path.txt'))) {
+    console.log("desktop: the first launch downloads Electron's binary (about 100 MB, from GitHub: needs internet access)");
+  }
+  run(electronBin, [path.join(root, 'dist/desktop/main.cjs')]);
+}
