@@ -16,7 +16,8 @@ test('the tests run on the Node they were started for, one the package supports,
   assert.ok(major > Number(minimum[1]) || (major === Number(minimum[1]) && minor >= Number(minimum[2])), `Node ${process.version} is older than ${minimum[0]}`);
   const db = new Database(':memory:');
   try {
-    assert.match(db.prepare('select sqlite_version() as v').get()!.v as string, /^3\./);
+    const row = db.prepare('select sqlite_version() as v').get() as { v: string };
+    assert.match(row.v, /^3\./);
   } finally {
     db.close();
   }
