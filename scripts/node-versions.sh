@@ -72,4 +72,5 @@ for version in "${NODE_VERSIONS[@]}"; do
   fi
   (cd "$tree" && PATH="$dist/bin:$PATH" ALMANAC_EXPECT_NODE_VERSION="v$version" "$node" "${run[@]}")
   echo "== node $version: embedded tests passed in $((SECONDS - start)) s"
+  rm -rf "$tree"   # kept after a failure, to look into
 done
