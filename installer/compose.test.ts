@@ -66,7 +66,7 @@ test('docker/compose.yaml and docker/haproxy.cfg are what the installer generate
 
 test('the generated compose file is valid YAML equal to the model, and valid against the Compose Specification schema', () => {
   // The Compose Specification's schema, as shipped by the docker-compose npm package (a dev
-  // dependency of testcontainers). Its $schema URL is not one ajv registers; draft-07 is the default.
+  // dependency for this schema only). Its $schema URL is not one ajv registers; draft-07 is the default.
   const { $schema: _draft, ...schema } = JSON.parse(readFileSync(require.resolve('docker-compose/schema/compose-spec.json'), 'utf8'));
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   const validate = ajv.compile(schema);
