@@ -15,9 +15,9 @@ import type { RawArchive, Registry, ReplayJobRegistry } from '../../core/ports.t
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { startAggregator } from '../aggregator.ts';
 import { startArchiver } from '../archiver.ts';
-import { makeEvent } from '../rollup/test-support.ts';
+import { makeEvent } from '../../tests/support/events.ts';
 import { cancelReplay, dayKey, getReplay, listReplays, ReplayError, startReplay, startReplayRunner, DEFAULT_RUNNER_CONFIG } from './index.ts';
-import { compareBuckets, reference, storedBuckets, waitCaughtUp } from './test-support.ts';
+import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../tests/support/replay-reference.ts';
 
 const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: 5 };
 const AGG = { sessionTimeoutMs: OPTIONS.sessionTimeoutMs, topK: 100, batchSize: 50, dedupWindowHours: 48, logicVersion: 5 };

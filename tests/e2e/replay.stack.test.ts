@@ -12,7 +12,7 @@ import { openClusterStorage, type ClusterStorage } from '../../appliance/storage
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { dayKey } from '../../pipeline/replay/index.ts';
-import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
+import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../support/replay-reference.ts';
 import { freshNamespace, stackEnv, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';
 import { generateTraffic, type Traffic } from '../support/traffic.ts';
 import { sendAsBrowsers } from '../support/truth.ts';

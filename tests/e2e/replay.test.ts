@@ -20,7 +20,7 @@ import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { cancelReplay, dayKey, getReplay, startReplay } from '../../pipeline/replay/index.ts';
-import { archivedEvents, compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
+import { archivedEvents, compareBuckets, reference, storedBuckets, waitCaughtUp } from '../support/replay-reference.ts';
 import { figures } from '../../pipeline/replay/chunk.ts';
 import { generateTraffic, type Traffic } from '../support/traffic.ts';
 import { sendAsBrowsers } from '../support/truth.ts';

@@ -23,7 +23,7 @@ import { migrate } from './cassandra-schema.ts';
 import { createCassandraRollupStore } from './cassandra-rollup-store.ts';
 import { createRedisCache, openRedis } from './redis.ts';
 import { bench as queryBench } from '../../../query/bench.ts';
-import { MemoryRollupStore } from '../../../query/test-support.ts';
+import { MemoryRollupStore } from '../../../tests/support/fakes/rollup-store.ts';
 
 const which = process.argv[2] ?? 'all';
 const PAGES = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/signup', '/about', '/products/1', '/products/2', '/contact'];

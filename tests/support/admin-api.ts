@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
-import { openEmbeddedStorage, type EmbeddedStorage } from '../storage/embedded/index.ts';
-import { ensureFirstAdminUser } from '../first-start.ts';
-import { createApiKey, createTenant } from '../tenancy.ts';
+import { openEmbeddedStorage, type EmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
+import { ensureFirstAdminUser } from '../../appliance/first-start.ts';
+import { createApiKey, createTenant } from '../../appliance/tenancy.ts';
 import type { Registry } from '../../core/ports.ts';
-import { createAdminCaller } from './router.ts';
-import type { AdminApiDeps } from './context.ts';
-import { AdminApiError } from './errors.ts';
+import { createAdminCaller } from '../../appliance/admin-api/router.ts';
+import type { AdminApiDeps } from '../../appliance/admin-api/context.ts';
+import { AdminApiError } from '../../appliance/admin-api/errors.ts';
 
 export interface AdminApiHarness {
   storage: EmbeddedStorage;
