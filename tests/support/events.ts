@@ -1,4 +1,5 @@
 /** The one builder of enriched events in tests: a desktop pageview on example.com, with an increasing event ID. */
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { EnrichedEvent } from '../../core/event.ts';
 
 /** 22:00 UTC, two hours before a day boundary. */
@@ -35,4 +36,25 @@ export function makeEvent(over: Partial<EnrichedEvent> = {}): EnrichedEvent {
     utmContent: '',
     ...over,
   };
+}
+
+/** A realistic enriched event (about 600 bytes of JSON) with a fresh event ID and visitor: a shop product page from a newsletter. */
+export function sampleEvent(trackingId: string, ts: number): EnrichedEvent {
+  return makeEvent({
+    eventId: randomUUID(),
+    trackingId,
+    url: 'https://shop.example/products/linen-shirt?utm_source=newsletter',
+    host: 'shop.example',
+    path: '/products/linen-shirt',
+    referrer: 'https://search.example/?q=linen+shirt',
+    source: 'search.example',
+    title: 'Linen shirt – Shop Example',
+    ts,
+    receivedAt: ts + 40,
+    props: { plan: 'pro', cart_items: 2 },
+    visitorId: randomBytes(16).toString('hex'),
+    utmSource: 'newsletter',
+    utmMedium: 'email',
+    utmCampaign: 'summer-2030',
+  });
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bench } from './bench.ts';
+import { bench } from './query.ts';
 import { MemoryCache } from '../tests/support/fakes/cache.ts';
 import { MemoryRollupStore } from '../tests/support/fakes/rollup-store.ts';
 
