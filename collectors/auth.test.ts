@@ -1,11 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuthenticator, keysEqual, originAllowed } from './auth.ts';
-import { aTenant, aTrackingId, createFakeRegistry, manualClock } from './test-support.ts';
+import { aTenant, aTrackingId, aRegistry } from '../tests/support/collector-fixtures.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
 
 function setup(records = [aTrackingId()], tenants = [aTenant()]) {
   const clock = manualClock();
-  const registry = createFakeRegistry(tenants, records);
+  const registry = aRegistry(tenants, records);
   const auth = createAuthenticator({ registry, now: clock.now }, { memoMs: 5_000 });
   return { clock, registry, auth };
 }
@@ -78,7 +79,7 @@ describe('authenticate', () => {
     await auth.authenticate({ trackingId: 'site_1', origin: 'https://shop.example' });
     await auth.authenticate({ trackingId: 'ghost', origin: 'https://shop.example' });
     await auth.authenticate({ trackingId: 'ghost', origin: 'https://shop.example' });
-    assert.equal(registry.lookups, 2);
+    assert.equal(registry.siteLookups, 2);
     // an admin revokes: effective after the memo expires
     registry.trackingIds.set('site_1', aTrackingId({ status: 'revoked' }));
     assert.equal(code(await auth.authenticate({ trackingId: 'site_1', origin: 'https://shop.example' })), 'ok');

@@ -2,12 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_MS } from '../core/time.ts';
 import { createIngestCounters } from './counters.ts';
-import { createFakeRegistry, manualClock } from './test-support.ts';
+import { aRegistry } from '../tests/support/collector-fixtures.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
 
 describe('IngestCounters', () => {
   test('counts per tracking ID and UTC day; flush adds them to the registry once', async () => {
     const clock = manualClock();
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const c = createIngestCounters({ registry, now: clock.now });
     c.add('site_1', 'accepted', 3);
     c.add('site_1', 'rejected:invalid_event');
@@ -22,7 +23,7 @@ describe('IngestCounters', () => {
 
   test('counts across midnight go to their own day', async () => {
     const clock = manualClock(Date.UTC(2026, 0, 1, 23, 59));
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const c = createIngestCounters({ registry, now: clock.now });
     c.add('site_1', 'accepted');
     clock.advance(120_000);
@@ -32,7 +33,7 @@ describe('IngestCounters', () => {
   });
 
   test('a failed flush keeps the counts for the next one', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const errors: unknown[] = [];
     const c = createIngestCounters({ registry, onFlushError: (e) => errors.push(e) });
     c.add('site_1', 'accepted', 2);
@@ -46,7 +47,7 @@ describe('IngestCounters', () => {
   });
 
   test('stop flushes what is pending', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const c = createIngestCounters({ registry });
     c.start(60_000);
     c.add('site_1', 'accepted');
@@ -55,7 +56,7 @@ describe('IngestCounters', () => {
   });
 
   test('the timer flushes periodically', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const c = createIngestCounters({ registry });
     c.start(10);
     c.add('site_1', 'accepted');

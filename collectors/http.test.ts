@@ -7,15 +7,9 @@ import type { CollectorConfigInput } from './config.ts';
 import { createCollector, registerCollectorRoutes, type Collector } from './http.ts';
 import { pixelEvent } from './pixel.ts';
 import { clientIp } from './request.ts';
-import {
-  CHROME_UA,
-  aTenant,
-  aTrackingId,
-  anEvent,
-  createFakeEventLog,
-  createFakeRegistry,
-  manualClock,
-} from './test-support.ts';
+import { CHROME_UA, aTenant, aTrackingId, anEvent, aRegistry } from '../tests/support/collector-fixtures.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
+import { createFakeEventLog } from '../tests/support/fakes/event-log.ts';
 
 const ORIGIN = 'https://shop.example';
 const BROWSER = { origin: ORIGIN, 'user-agent': CHROME_UA, 'content-type': 'text/plain;charset=UTF-8' };
@@ -29,7 +23,7 @@ after(async () => {
 
 async function setup(opts: { config?: CollectorConfigInput; tenant?: Parameters<typeof aTenant>[0]; trackingIds?: ReturnType<typeof aTrackingId>[] } = {}) {
   const clock = manualClock();
-  const registry = createFakeRegistry([aTenant(opts.tenant)], opts.trackingIds ?? [aTrackingId(), aTrackingId({ id: 'site_2' })]);
+  const registry = aRegistry([aTenant(opts.tenant)], opts.trackingIds ?? [aTrackingId(), aTrackingId({ id: 'site_2' })]);
   const eventLog = createFakeEventLog();
   const app = Fastify();
   apps.push(app);
@@ -444,7 +438,7 @@ describe('lifecycle', () => {
     const app = Fastify();
     apps.push(app);
     const eventLog = createFakeEventLog();
-    createCollector({ eventLog, registry: createFakeRegistry() }, { trustProxy: true }).register(app);
+    createCollector({ eventLog, registry: aRegistry() }, { trustProxy: true }).register(app);
     await app.inject({ method: 'POST', url: '/api/event', headers: { ...BROWSER, 'x-forwarded-for': '8.8.8.8' }, payload: JSON.stringify(anEvent()) });
     assert.equal(eventLog.appended[0]!.country, 'US');
   });
@@ -455,13 +449,13 @@ describe('lifecycle', () => {
     const lines: string[] = [];
     const eventLog = createFakeEventLog();
     eventLog.fail = true;
-    createCollector({ eventLog, registry: createFakeRegistry(), geo: null, log: (m) => lines.push(m) }).register(app);
+    createCollector({ eventLog, registry: aRegistry(), geo: null, log: (m) => lines.push(m) }).register(app);
     await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
     assert.deepEqual(lines, ['collector: answered 503, event log append failed: log down']);
   });
 
   test('registerCollectorRoutes: counters are flushed to the registry when the app closes', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const app = Fastify();
     const c = registerCollectorRoutes(app, { eventLog: createFakeEventLog(), registry, geo: null }, { counterFlushMs: 3_600_000 });
     const res = await app.inject({ method: 'POST', url: '/api/event', headers: BROWSER, payload: JSON.stringify(anEvent()) });
@@ -474,7 +468,7 @@ describe('lifecycle', () => {
   test("the collector's body parsing does not leak into the host app", async () => {
     const app = Fastify();
     apps.push(app);
-    createCollector({ eventLog: createFakeEventLog(), registry: createFakeRegistry(), geo: null }).register(app);
+    createCollector({ eventLog: createFakeEventLog(), registry: aRegistry(), geo: null }).register(app);
     app.post('/other', async (req) => ({ body: req.body }));
     const res = await app.inject({ method: 'POST', url: '/other', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
     assert.deepEqual(res.json(), { body: { a: 1 } });

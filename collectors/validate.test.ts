@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateEvent } from './validate.ts';
-import { anEvent } from './test-support.ts';
+import { anEvent } from '../tests/support/collector-fixtures.ts';
 
 const NOW = Date.UTC(2026, 5, 15, 12);
 const LIMITS = { maxEventAgeHours: 72, maxFutureSkewMs: 10 * 60_000 };

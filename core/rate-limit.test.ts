@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createLocalRateLimiter, retryAfterSeconds, takeTokens, type BucketState } from './rate-limit.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
 
 describe('takeTokens', () => {
   test('a new bucket holds the burst; then refills at the rate', () => {

@@ -26,7 +26,6 @@
  *   buckets in one RollupCommit that leaves the checkpoint where it is, and the partition's
  *   in-memory state is dropped after it, so live ingestion and a replay never both write a bucket.
  */
-import { writeSync } from 'node:fs';
 import { PartitionFencedError, type Cache, type EventLog, type LogBatch, type LogRecord, type RawArchive, type Registry, type RollupStore, type Subscription } from '../core/ports/index.ts';
 import type { EnrichedEvent } from '../core/event.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
@@ -54,22 +53,10 @@ export interface AggregatorConfig {
    */
   maxEventAgeHours?: number;
   /**
-   * TEST ONLY — a deliberately wrong logic, to test replays: events of this browser are consumed
-   * (marked seen) but not counted, and buckets are stamped logic version 0. Set by
-   * ALMANAC_TEST_ONLY_DROP_BROWSER (appliance/config.ts). Never set it outside tests.
-   */
-  testOnlyDropBrowser?: string;
-  /**
    * BENCHMARK ONLY — false skips the duplicate bookkeeping (no seen-ID lookups or writes), to
    * measure what it costs. Client retries are then counted twice. Default true.
    */
   dedupBookkeeping?: boolean;
-  /**
-   * TEST ONLY — the process kills itself (SIGKILL) right after its n-th rollup commit, before the
-   * log's offset commit: the crash window the checkpoint exists for, hit on purpose rather than
-   * by chance. Set by ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS. Never set it outside tests.
-   */
-  testOnlyCrashAfterCommits?: number;
 }
 
 export interface AggregatorDeps {
@@ -81,6 +68,21 @@ export interface AggregatorDeps {
   /** Replay jobs (pipeline/replay) run when both are given. */
   registry?: Registry;
   archive?: RawArchive;
+  /** Behaviour a test harness injects (tests/support/aggregator-hooks.ts); production passes none. */
+  hooks?: AggregatorHooks;
+}
+
+export interface AggregatorHooks {
+  /**
+   * Called right after each rollup commit, before the log's offset commit: the crash window the
+   * checkpoint exists for, which a crash test hits on purpose (it SIGKILLs the process here).
+   */
+  afterCommit?(commit: { partition: number; nextOffset: number; commits: number }): void;
+  /**
+   * A deliberately wrong logic, to test replays: the events of a batch it keeps are counted, the
+   * others consumed (marked seen) but not counted, and buckets are stamped with its version.
+   */
+  logic?: { version: number; counted(events: readonly EnrichedEvent[]): EnrichedEvent[] };
 }
 
 export interface AggregatorStats {
@@ -108,19 +110,17 @@ const MAX_BACKOFF_MS = 10_000;
 export async function startAggregator(deps: AggregatorDeps, config: AggregatorConfig): Promise<Aggregator> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
-  const dropBrowser = config.testOnlyDropBrowser;
-  if (dropBrowser !== undefined) log(`aggregator: TEST ONLY: events of browser '${dropBrowser}' are not counted (logic version 0)`);
+  const hooks = deps.hooks ?? {};
+  if (hooks.logic) log(`aggregator: counting with an injected logic (logic version ${hooks.logic.version})`);
   const options: RollupOptions = {
-    sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: dropBrowser !== undefined ? 0 : config.logicVersion,
-    // Every visit an accepted late event can join stays in the visitor's state.
+    sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: hooks.logic ? hooks.logic.version : config.logicVersion,
+    // Every visit an accepted late event can join stays in the visitor's state (issue 11).
     historyMs: historyFor(config.maxEventAgeHours ?? 72, config.sessionTimeoutMs),
   };
   const partitions = new Map<number, PartitionWork>();
   const stats: AggregatorStats = {
     processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, fencedCommits: 0, newestEventTs: {}, lastCommitAt: null,
   };
-  const crashAfter = config.testOnlyCrashAfterCommits;
-  if (crashAfter !== undefined) log(`aggregator: TEST ONLY: this process kills itself after rollup commit ${crashAfter}, before the log offset commit`);
   let stopping = false;
 
   /** Partitions assigned to this instance and not yet claimed in the rollup store (fencing). */
@@ -149,7 +149,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     const nextOffset = fresh[fresh.length - 1].offset + 1;
 
     const events = config.dedupBookkeeping === false ? fresh.map((r) => r.event) : await dropDuplicates(fresh);
-    const counted = dropBrowser !== undefined ? events.filter((e) => e.browser !== dropBrowser) : events;
+    const counted = hooks.logic ? hooks.logic.counted(events) : events;
     const { state } = work;
     if (counted.length > 0) {
       state.loadSessions(await deps.rollups.getSessions(state.missingSessionKeys(counted)));
@@ -167,11 +167,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
     });
     work.checkpoint = nextOffset;
     stats.commits++;
-    if (crashAfter !== undefined && stats.commits >= crashAfter) {
-      // Written straight to fd 2: a log line sent to another thread would die with the process.
-      writeSync(2, `aggregator: TEST ONLY: killing this process after rollup commit ${stats.commits} (partition ${batch.partition}, next offset ${nextOffset}), before the log offset commit\n`);
-      process.kill(process.pid, 'SIGKILL');
-    }
+    hooks.afterCommit?.({ partition: batch.partition, nextOffset, commits: stats.commits });
     stats.lastCommitAt = at;
     stats.processed += events.length;
     stats.duplicates += fresh.length - events.length;

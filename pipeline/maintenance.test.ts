@@ -8,7 +8,7 @@ import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { runMaintenanceOnce } from './maintenance.ts';
 import { createTenant } from '../control/tenants.ts';
 import { createTrackingId } from '../control/tracking-ids.ts';
-import { sampleEvent } from '../appliance/storage/embedded/bench.ts';
+import { sampleEvent } from '../tests/support/events.ts';
 import { DAY_MS, dayOf } from '../core/time.ts';
 import { SALT_MAX_AGE_MS } from '../core/salt.ts';
 import { createCollector } from '../collectors/http.ts';

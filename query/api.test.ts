@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { registerQueryRoutes, type QueryConfig } from './index.ts';
 import { bumpDataVersion } from '../core/data-version.ts';
-import { bucketsFromHits, fakeClock, MemoryCache, MemoryRegistry, MemoryRollupStore, seedRegistry, type Hit } from './test-support.ts';
+import { bucketsFromHits, type Hit } from '../tests/support/hits.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
+import { MemoryCache } from '../tests/support/fakes/cache.ts';
+import { MemoryRegistry, seedRegistry } from '../tests/support/fakes/registry.ts';
+import { MemoryRollupStore } from '../tests/support/fakes/rollup-store.ts';
 
 // Monday 31 March 2025, 10:00 UTC (12:00 in Berlin). Berlin switched to summer time on Sunday the 30th.
 const NOW = Date.UTC(2025, 2, 31, 10, 0);
@@ -22,7 +26,7 @@ const HITS: Hit[] = [
 ];
 
 async function setup(options: { hits?: Hit[]; readDelayMs?: number; config?: QueryConfig; newestEventTs?: () => Record<string, number> } = {}) {
-  const clock = fakeClock(NOW);
+  const clock = manualClock(NOW);
   const rollups = new MemoryRollupStore({ readDelayMs: options.readDelayMs }).put(bucketsFromHits('site-a', options.hits ?? HITS));
   const cache = new MemoryCache(clock.now);
   const registry = new MemoryRegistry();

@@ -10,7 +10,11 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../appliance/storage/embedded/index.ts';
 import { registerQueryRoutes } from './index.ts';
-import { bucketsFromHits, fakeClock, MemoryCache, MemoryRollupStore, seedRegistry, type Hit } from './test-support.ts';
+import { bucketsFromHits, type Hit } from '../tests/support/hits.ts';
+import { manualClock } from '../tests/support/fakes/clock.ts';
+import { MemoryCache } from '../tests/support/fakes/cache.ts';
+import { MemoryRollupStore } from '../tests/support/fakes/rollup-store.ts';
+import { seedRegistry } from '../tests/support/fakes/registry.ts';
 
 const NOW = Date.UTC(2025, 9, 27, 9, 0); // the day after Berlin's 25-hour Sunday
 const HOUR = 3_600_000;
@@ -46,7 +50,7 @@ describe('stats API on embedded storage', () => {
     storage = openEmbeddedStorage({ path: path.join(dir, 'almanac.sqlite'), partitions: 2 });
     const buckets = bucketsFromHits('site-a', hits);
     await storage.rollups.commit({ partition: 0, nextOffset: 1, buckets, sessions: [], seen: [] });
-    const clock = fakeClock(NOW);
+    const clock = manualClock(NOW);
     embedded = Fastify();
     registerQueryRoutes(embedded, { rollups: storage.rollups, cache: storage.cache, registry: await seedRegistry(storage.registry), now: clock.now }, {});
     memory = Fastify();

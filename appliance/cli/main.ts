@@ -34,7 +34,8 @@ Commands other than start use the profile, namespace and public URL the applianc
 <data-dir>/appliance.json when it started; a --profile or --namespace that disagrees is refused.
 `;
 
-export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promise<number> {
+/** `wiring.hooksModule`: see startAppliance; only a test harness's entry (tests/support/hooked-almanac.mjs) sets it. */
+export async function main(argv: string[], processEnv: NodeJS.ProcessEnv, wiring: { hooksModule?: string } = {}): Promise<number> {
   const { env: flagEnv, rest } = flagsToEnv(argv);
   const env = { ...processEnv, ...flagEnv };
   const [command, sub, ...args] = rest;
@@ -46,7 +47,7 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
     // Every command but start works on the storage of the appliance that runs with this data
     // folder: its saved settings (appliance.json) fill in the profile, namespace and public URL.
     const config = loadConfig(command === 'start' ? env : cliEnv(env));
-    if (command === 'start') return await start(config, env);
+    if (command === 'start') return await start(config, env, wiring);
     if (command === 'admin-users') return await adminUsersCommand(config, sub, args, flagEnv, env);
     // Dashboards and embedding: appliance/cli/embed.ts.
     if (isEmbedCommand(command, sub)) return await embedCommand(config, command, sub, args, flagEnv);
@@ -64,14 +65,14 @@ export async function main(argv: string[], processEnv: NodeJS.ProcessEnv): Promi
   }
 }
 
-async function start(config: Readonly<AlmanacConfig>, env: NodeJS.ProcessEnv): Promise<number> {
+async function start(config: Readonly<AlmanacConfig>, env: NodeJS.ProcessEnv, wiring: { hooksModule?: string }): Promise<number> {
   let appliance: { stop(): Promise<void> };
   const log = (m: string) => process.stdout.write(`${m}\n`);
   try {
     // Cluster profile without ALMANAC_ROLES: this process supervises worker processes (appliance/scaling).
     appliance = config.node.supervise
       ? await startNodeSupervisor(config, { env, log })
-      : await startAppliance(config, { log });
+      : await startAppliance(config, { log, hooksModule: wiring.hooksModule });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {

@@ -1,17 +1,16 @@
 /**
  * Serves the admin console's renderer (console/renderer, built into dist/ui/console) at
  * /console/ on the node that runs the admin role. The bundle is rebuilt at registration when its
- * sources are newer (scripts/build-ui.mjs ensureUiBuilt); if there is still no bundle, /console
+ * sources are newer (ui/bundles.ts ensureUiBuilt); if there is still no bundle, /console
  * answers 503 with what to run. A strict Content-Security-Policy: the page may load only its own
  * script and stylesheet and talk only to its own origin (the tRPC admin API).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ensureUiBuilt, uiBundleDir } from '../../ui/bundles.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CONSOLE_DIST = path.join(ROOT, 'dist/ui/console');
+export const CONSOLE_DIST = uiBundleDir('console');
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -38,7 +37,7 @@ const TYPES: Record<string, string> = {
 export interface ConsoleRouteOptions {
   /** Folder of the built renderer; default dist/ui/console. */
   distDir?: string;
-  /** Rebuilds stale UI bundles; default scripts/build-ui.mjs ensureUiBuilt. Tests pass a stub. */
+  /** Rebuilds stale UI bundles; default ui/bundles.ts ensureUiBuilt. Tests pass a stub. */
   ensureBuilt?: () => Promise<unknown>;
   log?: (message: string) => void;
 }
@@ -80,6 +79,5 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleRout
 }
 
 async function defaultEnsureBuilt(): Promise<unknown> {
-  const { ensureUiBuilt } = await import('../../scripts/build-ui.mjs');
   return ensureUiBuilt({ log: () => {} });
 }

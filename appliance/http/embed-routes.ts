@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { errorBody, reject } from '../../core/errors.ts';
 import type { RateLimiter, Registry } from '../../core/ports/index.ts';
@@ -24,6 +23,7 @@ import { issueEmbedToken, issueEmbedTokenInput, rotateEmbedSecret } from '../../
 import { parseInput } from '../../control/validate.ts';
 import { checkEmbedToken, embedTokenOf } from '../../query/embed/verify.ts';
 import { EMBED_TOKEN_PREFIX, frameAncestors } from '../../query/embed/token.ts';
+import { ensureUiBuilt, UI_DIST, uiBundleDir } from '../../ui/bundles.ts';
 
 export interface EmbedRouteDeps {
   registry: Registry;
@@ -41,13 +41,12 @@ export interface EmbedRouteDeps {
   uiDir?: string;
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
 export async function registerEmbedRoutes(app: FastifyInstance, deps: EmbedRouteDeps): Promise<void> {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => {});
-  const uiDir = deps.uiDir ?? path.join(ROOT, 'dist', 'ui');
+  const uiDir = deps.uiDir ?? UI_DIST;
   const ratePerSec = deps.ratePerSec ?? 20;
   const burst = deps.burst ?? 60;
   const uiProblem = await buildUi(log, deps.uiDir !== undefined);
@@ -131,15 +130,14 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Rebuilds stale UI bundles (scripts/build-ui.mjs); the problem to show if that fails. */
+/** Rebuilds stale UI bundles (ui/bundles.ts); the problem to show if that fails. */
 async function buildUi(log: (m: string) => void, skip: boolean): Promise<string | undefined> {
   if (skip) return undefined;
   try {
-    const { ensureUiBuilt } = await import('../../scripts/build-ui.mjs');
     await ensureUiBuilt({ log });
     return undefined;
   } catch (error) {
     log(`dashboard UI could not be built: ${(error as Error).message}`);
-    return existsSync(path.join(ROOT, 'dist', 'ui', 'dashboard', 'app.js')) ? undefined : 'UI not built: run npm run build:ui';
+    return existsSync(path.join(uiBundleDir('dashboard'), 'app.js')) ? undefined : 'UI not built: run npm run build:ui';
   }
 }

@@ -39,10 +39,6 @@ export interface AlmanacConfig {
     thread: boolean;
     /** Pause between two replay chunks (one site-day each), ms; lets live batches through on a busy node. */
     replayPauseMs: number; // 0
-    /** TEST ONLY: a deliberately wrong logic (this browser is not counted) to test replays. */
-    testOnlyDropBrowser?: string;
-    /** TEST ONLY: the aggregator's process kills itself after this many rollup commits, before the log offset commit. */
-    testOnlyCrashAfterCommits?: number;
   };
   query: {
     openRangeTtlMs: number; // 5 s
@@ -127,8 +123,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       logRetentionHours: read.int('ALMANAC_LOG_RETENTION_HOURS', 168, 1, 24 * 365),
       thread: read.bool('ALMANAC_PIPELINE_THREAD', true),
       replayPauseMs: read.int('ALMANAC_REPLAY_PAUSE_MS', 0, 0, 3_600_000),
-      ...(env.ALMANAC_TEST_ONLY_DROP_BROWSER ? { testOnlyDropBrowser: env.ALMANAC_TEST_ONLY_DROP_BROWSER } : {}),
-      ...(env.ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS ? { testOnlyCrashAfterCommits: read.int('ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS', 1, 1, 1_000_000) } : {}),
     },
     query: {
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),

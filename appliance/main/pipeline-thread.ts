@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { AlmanacConfig } from './config.ts';
 import type { Cache } from '../../core/ports/index.ts';
 import { bumpDataVersion } from '../../core/data-version.ts';
-import type { Aggregator, AggregatorStats } from '../../pipeline/aggregator.ts';
+import type { Aggregator, AggregatorHooks, AggregatorStats } from '../../pipeline/aggregator.ts';
 
 export type FromWorker =
   | { type: 'ready' }
@@ -22,9 +22,14 @@ export interface PipelineThread extends Aggregator {}
 
 export async function startPipelineThread(
   config: Readonly<AlmanacConfig>,
-  deps: { cache: Cache; log: (message: string) => void },
+  deps: {
+    cache: Cache;
+    log: (message: string) => void;
+    /** URL of a module exporting the aggregator's hooks, loaded in the thread (functions cannot cross threads): test harnesses only. */
+    hooksModule?: string;
+  },
 ): Promise<PipelineThread> {
-  const worker = new Worker(new URL('../bin/pipeline-worker.mjs', import.meta.url), { workerData: { config } });
+  const worker = new Worker(new URL('./bin/pipeline-worker.mjs', import.meta.url), { workerData: { config, hooksModule: deps.hooksModule } });
   let stats: AggregatorStats = { processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, fencedCommits: 0, newestEventTs: {}, lastCommitAt: null };
   let exited = false;
   const stopped = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
@@ -57,4 +62,9 @@ export async function startPipelineThread(
       clearTimeout(timeout);
     },
   };
+}
+
+/** The `aggregatorHooks` export of a module a test harness names (see startAppliance's hooksModule). */
+export async function loadAggregatorHooks(url: string): Promise<AggregatorHooks> {
+  return ((await import(url)) as { aggregatorHooks: AggregatorHooks }).aggregatorHooks;
 }

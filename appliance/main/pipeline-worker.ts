@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AlmanacConfig } from './config.ts';
 import type { Cache } from '../../core/ports/index.ts';
-import type { FromWorker } from './pipeline-thread.ts';
+import { loadAggregatorHooks, type FromWorker } from './pipeline-thread.ts';
 import { openEmbeddedStorage } from '../storage/embedded/index.ts';
 import { sqlitePath } from './profiles.ts';
 import { startArchiver } from '../../pipeline/archiver.ts';
@@ -13,6 +13,7 @@ import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 const config = workerData.config as AlmanacConfig;
+const hooksModule = workerData.hooksModule as string | undefined;
 const log = (message: string) => send({ type: 'log', message });
 
 try {
@@ -22,7 +23,7 @@ try {
   const cache: Cache = { ...storage.cache, incr: async (key) => { send({ type: 'incr', key }); return 0; } };
   const archiver = await startArchiver({ eventLog: storage.eventLog, archive: storage.archive, log });
   const aggregator = await startAggregator(
-    { eventLog: storage.eventLog, rollups: storage.rollups, cache, log, registry: storage.registry, archive: storage.archive },
+    { eventLog: storage.eventLog, rollups: storage.rollups, cache, log, registry: storage.registry, archive: storage.archive, hooks: hooksModule === undefined ? undefined : await loadAggregatorHooks(hooksModule) },
     { ...config.pipeline, logicVersion: LOGIC_VERSION, maxEventAgeHours: config.collector.maxEventAgeHours },
   );
   const maintenance = startMaintenance(

@@ -12,7 +12,7 @@ import { startAggregator, type Aggregator } from '../../pipeline/aggregator.ts';
 import { startMaintenance } from '../../pipeline/maintenance.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { buildHttpServer } from '../http/server.ts';
-import { startPipelineThread } from './pipeline-thread.ts';
+import { loadAggregatorHooks, startPipelineThread } from './pipeline-thread.ts';
 import { snippetFor } from '../../collectors/index.ts';
 import { newInstanceId, startHeartbeat } from './heartbeat.ts';
 import { startInProcessReport } from '../scaling/in-process-report.ts';
@@ -34,7 +34,11 @@ interface Service {
 
 export async function startAppliance(
   config: Readonly<AlmanacConfig>,
-  opts: { log?: (message: string) => void } = {},
+  opts: {
+    log?: (message: string) => void;
+    /** URL of a module exporting the aggregator's hooks (`aggregatorHooks`): set by test harnesses only. */
+    hooksModule?: string;
+  } = {},
 ): Promise<RunningAppliance> {
   const log = opts.log ?? (() => {});
   const has = (role: Role) => config.roles.includes(role);
@@ -52,7 +56,7 @@ export async function startAppliance(
 
     let aggregator: Aggregator | undefined;
     if (config.profile === 'embedded' && config.pipeline.thread && has('archiver') && has('aggregator')) {
-      aggregator = await startPipelineThread(config, { cache: storage.cache, log });
+      aggregator = await startPipelineThread(config, { cache: storage.cache, log, hooksModule: opts.hooksModule });
       services.push(aggregator);
       ready.set('archiver', true);
       ready.set('aggregator', true);
@@ -62,8 +66,9 @@ export async function startAppliance(
         ready.set('archiver', true);
       }
       if (has('aggregator')) {
+        const hooks = opts.hooksModule === undefined ? undefined : await loadAggregatorHooks(opts.hooksModule);
         aggregator = await startAggregator(
-          { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log, registry: storage.registry, archive: storage.archive },
+          { eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, log, registry: storage.registry, archive: storage.archive, hooks },
           { ...config.pipeline, logicVersion: LOGIC_VERSION, maxEventAgeHours: config.collector.maxEventAgeHours },
         );
         services.push(aggregator);

@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from './test-support.ts';
+import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from '../../tests/support/admin-api.ts';
 import { adminRouter } from './router.ts';
 import { SESSION_TTL_MS } from '../../control/sessions.ts';
 import { hashPassword, verifyPassword } from '../../control/passwords.ts';

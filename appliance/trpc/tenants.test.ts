@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from './test-support.ts';
+import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from '../../tests/support/admin-api.ts';
 import { makeEvent } from '../../tests/contract/fixtures.ts';
 import { DAY_MS, dayOf } from '../../core/time.ts';
 

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DAY_MS } from '../../core/time.ts';
-import { CHROME_UA, IPHONE_UA, anEvent, createFakeRegistry, manualClock } from '../test-support.ts';
+import { CHROME_UA, IPHONE_UA, anEvent, aRegistry } from '../../tests/support/collector-fixtures.ts';
+import { manualClock } from '../../tests/support/fakes/clock.ts';
 import type { ValidEvent } from '../validate.ts';
 import {
   SALT_MAX_AGE_MS,
@@ -104,7 +105,7 @@ describe('visitor ID and salts', () => {
 
   test('two collectors (processes) sharing a registry get the same salt for a day; days differ', async () => {
     const clock = manualClock();
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const a = createSaltSource(registry);
     const b = createSaltSource(registry);
     const [sa, sb] = await Promise.all([a.saltFor(clock.now()), b.saltFor(clock.now())]);
@@ -118,7 +119,7 @@ describe('visitor ID and salts', () => {
 
   test('regression: a restarted process (new salt source, same registry) gets the same salt, so the same visitor ID', async () => {
     const clock = manualClock();
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const before = await createSaltSource(registry).saltFor(clock.now());
     const after = await createSaltSource(registry).saltFor(clock.now() + 3_600_000);
     assert.equal(after, before);
@@ -126,7 +127,7 @@ describe('visitor ID and salts', () => {
   });
 
   test('the salt is memoised per day in-process: one registry call per day', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const s = createSaltSource(registry);
     const t = Date.UTC(2026, 0, 1, 1);
     await Promise.all([s.saltFor(t), s.saltFor(t + 1000), s.saltFor(t + 3_600_000)]);
@@ -135,7 +136,7 @@ describe('visitor ID and salts', () => {
   });
 
   test('a registry failure is not memoised, and no salt is made up meanwhile', async () => {
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const s = createSaltSource(registry);
     registry.failSalts = true;
     await assert.rejects(s.saltFor(0));
@@ -147,7 +148,7 @@ describe('visitor ID and salts', () => {
 
   test('no in-process salt is kept once its day began 48 h ago, even without traffic', async () => {
     assert.equal(SALT_MAX_AGE_MS, 48 * 3_600_000);
-    const registry = createFakeRegistry();
+    const registry = aRegistry();
     const s = createSaltSource(registry);
     const day = Date.UTC(2026, 0, 1);
     await s.saltFor(day + 3_600_000);
@@ -166,7 +167,7 @@ describe('visitor ID and salts', () => {
 describe('createEnricher', () => {
   test('produces a full EnrichedEvent', async () => {
     const clock = manualClock();
-    const enricher = createEnricher({ salts: createSaltSource(createFakeRegistry()), geo: { get: (ip) => (ip === '8.8.8.8' ? { country_code: 'US' } : null) } });
+    const enricher = createEnricher({ salts: createSaltSource(aRegistry()), geo: { get: (ip) => (ip === '8.8.8.8' ? { country_code: 'US' } : null) } });
     const e: ValidEvent = { ...anEvent({ url: 'https://shop.example/p/1?utm_source=news&utm_campaign=x', referrer: 'https://www.bing.com/search', title: 'P1' }), ts: clock.now() - 1000 } as ValidEvent;
     const custom: ValidEvent = { ...anEvent({ type: 'event', name: 'Buy', props: { sku: 'A1' }, revenue: { amount: 10, currency: 'USD' } }), ts: clock.now() } as ValidEvent;
     const [pv, ev] = await enricher.enrich([e, custom], { ip: '8.8.8.8', userAgent: IPHONE_UA, receivedAt: clock.now() });
@@ -188,7 +189,7 @@ describe('createEnricher', () => {
 
   test('the same visitor gets a new ID the next UTC day', async () => {
     const clock = manualClock();
-    const enricher = createEnricher({ salts: createSaltSource(createFakeRegistry()) });
+    const enricher = createEnricher({ salts: createSaltSource(aRegistry()) });
     const e = { ...anEvent(), ts: clock.now() } as ValidEvent;
     const ctx = { ip: '1.2.3.4', userAgent: CHROME_UA, receivedAt: clock.now() };
     const [a] = await enricher.enrich([e], ctx);

@@ -10,7 +10,7 @@ import type { EnrichedEvent } from '../../core/event.ts';
 import type { ArchiveQuery, RawArchive, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { computeRollups, type RollupOptions } from '../rollup/index.ts';
-import { makeEvent } from '../rollup/test-support.ts';
+import { makeEvent } from '../../tests/support/events.ts';
 import { chainStarts, countedBy, recomputeDay } from './chunk.ts';
 
 const D0 = Date.UTC(2026, 10, 10);

@@ -11,7 +11,7 @@ import type { EnrichedEvent } from '../../core/event.ts';
 import type { EventLog, LogRecord, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { computeRollups, type RollupOptions } from '../rollup/index.ts';
-import { makeEvent } from '../rollup/test-support.ts';
+import { makeEvent } from '../../tests/support/events.ts';
 import { recomputeDay } from './chunk.ts';
 import { logHoldsSince, logSource } from './log-source.ts';
 

@@ -15,11 +15,12 @@ import type { RawArchive, Registry } from '../../core/ports/index.ts';
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { startAggregator } from '../aggregator.ts';
 import { startArchiver } from '../archiver.ts';
-import { makeEvent } from '../rollup/test-support.ts';
+import { makeEvent } from '../../tests/support/events.ts';
 import { dayKey, startReplayRunner, DEFAULT_RUNNER_CONFIG } from './index.ts';
 import { cancelReplay, getReplay, startReplay } from '../../control/replays.ts';
 import { ControlError, httpStatus } from '../../control/errors.ts';
-import { compareBuckets, reference, storedBuckets, waitCaughtUp } from './test-support.ts';
+import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../tests/support/replay-reference.ts';
+import { dropBrowser } from '../../tests/support/aggregator-hooks.ts';
 
 const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: 5 };
 const AGG = { sessionTimeoutMs: OPTIONS.sessionTimeoutMs, topK: 100, batchSize: 50, dedupWindowHours: 48, logicVersion: 5 };
@@ -63,7 +64,7 @@ test('events archived but not yet counted are left to the live path: counted onc
   const from = today - 2 * DAY_MS;
   const archiver = await startArchiver({ eventLog: storage.eventLog, archive: storage.archive });
   // History counted with a wrong logic (Firefox ignored).
-  let aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache }, { ...AGG, testOnlyDropBrowser: 'Firefox' });
+  let aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, hooks: { logic: dropBrowser('Firefox') } }, AGG);
   await storage.eventLog.append(visits(300, 'a', from));
   await waitCaughtUp(storage.eventLog);
   await aggregator.onShutdown();
@@ -110,7 +111,7 @@ test('a job from the event log reads only the log, up to the checkpoint: equal t
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const from = today - 2 * DAY_MS;
   const archiver = await startArchiver({ eventLog: storage.eventLog, archive: storage.archive });
-  let aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache }, { ...AGG, testOnlyDropBrowser: 'Firefox' });
+  let aggregator = await startAggregator({ eventLog: storage.eventLog, rollups: storage.rollups, cache: storage.cache, hooks: { logic: dropBrowser('Firefox') } }, AGG);
   await storage.eventLog.append(visits(300, 'c', from, LOG_SITE));
   await waitCaughtUp(storage.eventLog);
   await aggregator.onShutdown();

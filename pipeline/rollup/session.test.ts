@@ -7,7 +7,7 @@ import { visitorCount } from '../../core/rollup/counters.ts';
 import { NONE } from '../../core/rollup/labels.ts';
 import { joinedVisits, startSession, extendSession } from './session.ts';
 import { computeRollups, RollupState } from './state.ts';
-import { BASE_TS, makeEvent } from './test-support.ts';
+import { BASE_TS, makeEvent } from '../../tests/support/events.ts';
 
 const T = BASE_TS; // 22:00 UTC
 const MIN30 = 30 * MINUTE_MS;

@@ -8,7 +8,8 @@ import { visitorCount } from '../../core/rollup/counters.ts';
 import { toMinorUnits } from '../../core/rollup/labels.ts';
 import { EVENT_SESSION_DIMS, SESSION_ROW_DIMS } from './session.ts';
 import { computeRollups, RollupState, type RollupDiff, type RollupOptions } from './state.ts';
-import { eventStream, MemoryStore, scatteredArrivals, SMALL_SHAPE, splitAt, type StreamShape } from './test-support.ts';
+import { eventStream, scatteredArrivals, SMALL_SHAPE, splitAt, type StreamShape } from '../../tests/support/event-streams.ts';
+import { MemoryRollupStore } from '../../tests/support/fakes/rollup-store.ts';
 
 const TIMEOUT = 30 * 60_000;
 const RUNS = 80;
@@ -21,12 +22,12 @@ function runBatched(
   mode: 'fresh' | 'persistent',
   evictAfter: readonly boolean[] = [],
 ): RollupDiff {
-  const store = new MemoryStore();
+  const store = new MemoryRollupStore();
   let state = new RollupState(options);
   splitAt(events, cuts).forEach((batch, i) => {
     if (mode === 'fresh') state = new RollupState(options);
-    state.loadSessions(store.getSessions(state.sessionKeysFor(batch)));
-    state.loadBuckets(store.getBuckets(state.bucketKeysFor(batch)));
+    state.loadSessions(store.sessionsOf(state.sessionKeysFor(batch)));
+    state.loadBuckets(store.bucketsOf(state.bucketKeysFor(batch)));
     state.apply(batch);
     store.write(state.takeDirty());
     if (evictAfter[i % Math.max(evictAfter.length, 1)]) {

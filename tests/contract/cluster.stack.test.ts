@@ -19,7 +19,9 @@ import { rawArchiveContract } from './raw-archive.contract.ts';
 import { rollupDeletionContract, rollupStoreContract } from './rollup-store.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
 import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
+import type { Registry, ReplayJobRegistry } from '../../core/ports/index.ts';
 import { cacheContract } from './cache.contract.ts';
+import { replayJobContract } from './replay-jobs.contract.ts';
 
 const stackUp = Boolean(process.env.ALMANAC_KAFKA_BROKERS && process.env.ALMANAC_MONGO_URL && process.env.ALMANAC_CASSANDRA_CONTACT_POINTS && process.env.ALMANAC_REDIS_URL);
 
@@ -93,5 +95,6 @@ if (!stackUp) {
   adminRegistryContract('cluster registry: admin users, sessions, audit (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   embedSecretsContract('cluster registry: embed secrets (MongoDB wire / FerretDB)', cluster((s) => s.registry));
   scalingRegistryContract('cluster registry: scaling (MongoDB wire / FerretDB)', cluster((s) => s.registry), { scalable: true });
+  replayJobContract('cluster registry: replay jobs (MongoDB wire / FerretDB)', cluster((s) => s.registry as Registry & ReplayJobRegistry));
   cacheContract('cluster cache (Redis)', cluster((s) => s.cache));
 }

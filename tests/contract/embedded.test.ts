@@ -12,7 +12,9 @@ import { eventLogContract } from './event-log.contract.ts';
 import { rawArchiveContract } from './raw-archive.contract.ts';
 import { rollupDeletionContract, rollupStoreContract } from './rollup-store.contract.ts';
 import { adminRegistryContract, registryContract, scalingRegistryContract } from './registry.contract.ts';
+import type { Registry, ReplayJobRegistry } from '../../core/ports/index.ts';
 import { cacheContract } from './cache.contract.ts';
+import { replayJobContract } from './replay-jobs.contract.ts';
 import { embedSecretsContract } from './embed-secrets.contract.ts';
 
 function embedded<P>(pick: (s: EmbeddedStorage) => P): () => Promise<Harness<P>> {
@@ -52,6 +54,7 @@ registryContract('embedded registry (SQLite)', embedded((s) => s.registry));
 adminRegistryContract('embedded registry: admin users, sessions, audit (SQLite)', embedded((s) => s.registry));
 embedSecretsContract('embedded registry: embed secrets (SQLite)', embedded((s) => s.registry));
 scalingRegistryContract('embedded registry: scaling (SQLite)', embedded((s) => s.registry), { scalable: false });
+replayJobContract('embedded registry: replay jobs (SQLite)', embedded((s) => s.registry as Registry & ReplayJobRegistry));
 cacheContract('embedded cache (in-process LRU)', async () => {
   const cache = createMemoryCache({ maxEntries: 10_000 });
   return { port: cache, cleanup: () => cache.close() };

@@ -4,18 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EnrichedEvent } from '../../core/event.ts';
+import { makeEvent as baseEvent } from '../support/events.ts';
 
 /** A name no other test or run uses, e.g. for tracking IDs, groups, keys. */
 export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 12)}`;
 }
 
+/** A shop pageview with a fresh event ID (unique on a shared server), from the one event builder. */
 export function makeEvent(overrides: Partial<EnrichedEvent> = {}): EnrichedEvent {
-  return {
+  return baseEvent({
     eventId: randomUUID(),
     trackingId: 'contract-site',
-    type: 'pageview',
-    name: '',
     url: 'https://shop.example/products/42?utm_source=news',
     host: 'shop.example',
     path: '/products/42',
@@ -25,19 +25,10 @@ export function makeEvent(overrides: Partial<EnrichedEvent> = {}): EnrichedEvent
     ts: Date.UTC(2030, 0, 1, 12),
     receivedAt: Date.UTC(2030, 0, 1, 12),
     props: { plan: 'pro', items: 3 },
-    revenue: null,
     visitorId: 'a1b2c3d4e5f60718',
-    browser: 'Firefox',
-    os: 'Linux',
-    device: 'desktop',
-    country: 'DE',
     utmSource: 'news',
-    utmMedium: '',
-    utmCampaign: '',
-    utmTerm: '',
-    utmContent: '',
     ...overrides,
-  };
+  });
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */

@@ -13,7 +13,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ensureUiBuilt } from '../../scripts/build-ui.mjs';
+import { ensureUiBuilt } from '../../ui/build.mjs';
 import { startTestAppliance, waitFor, type TestAppliance } from '../support/appliance.ts';
 import { launchBrowser, visitorContext } from '../support/browser.ts';
 import { consoleShot, freePort, goTo, recordPercents, serveSnippetSite, signIn, waitForTracker, watchConsolePage, type ConsoleProblems, type SnippetSite } from '../support/console-page.ts';

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ensureUiBuilt } from '../../scripts/build-ui.mjs';
+import { ensureUiBuilt } from '../../ui/build.mjs';
 import { waitFor } from '../support/appliance.ts';
 import { launchBrowser, visitorContext } from '../support/browser.ts';
 import { freshNamespace, type Namespace } from '../support/cluster.ts';

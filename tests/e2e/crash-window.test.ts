@@ -2,8 +2,8 @@
  * The crash window exactly-once is built for, hit on purpose (embedded profile).
  *
  * Random SIGKILLs (crash.test.ts) rarely land between the aggregator's rollup commit and the
- * log's offset commit. Here the test-only hook ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS makes the
- * appliance SIGKILL itself right after its n-th rollup commit, before the offset commit, three
+ * log's offset commit. Here the aggregator's crash hook (tests/support/aggregator-hooks.ts, wired
+ * in by tests/support/hooked-almanac.mjs) makes the appliance SIGKILL itself right after its n-th rollup commit, before the offset commit, three
  * times in a row. Each restart is given the records of the last batch again by the log; they must
  * be skipped (below the checkpoint), and in the end every bucket equals the reference computed
  * from the archive.
@@ -79,7 +79,7 @@ test('SIGKILL right after a rollup commit, before the log offset commit, three t
   const skips: number[] = [];
   let lastStatus: any;
   for (const [round, visitors] of thirds.entries()) {
-    const crashing = embeddedProcess(dataDir, port, { ...base, ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS: '1' });
+    const crashing = embeddedProcess(dataDir, port, base, { hooks: { crashAfterCommits: 1 } });
     running.push(crashing);
     await crashing.start();
     for (const v of visitors) {

@@ -17,7 +17,7 @@
  * given in the rollup store (fencing), so a member that has not yet noticed a rebalance cannot
  * commit over the new owner.
  * After the random kills, the crash window is hit on purpose: an aggregator started with the
- * test-only hook ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS=1 SIGKILLs itself right after its first
+ * crash hook of tests/support/aggregator-hooks.ts (crashAfterCommits: 1) SIGKILLs itself right after its first
  * rollup commit, before Kafka's offset commit; the next one must skip the records given again.
  *
  * Afterwards, once the aggregator group's lag is 0 (and stays 0) and the archive holds every
@@ -42,6 +42,7 @@ import { partitionFor } from '../../core/ports/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
 import { freshNamespace, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';
+import type { HookSettings } from '../support/aggregator-hooks.ts';
 import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';
 import { sleep } from '../../core/async.ts';
 
@@ -99,8 +100,8 @@ test(`cluster: SIGKILL the aggregator at random moments, rebalance its group (fe
 
   // Every process that ever ran, with its output, for the failure report.
   const ran: { name: string; p: RoleProcess }[] = [];
-  const start = async (name: string, roles: string, extraEnv: Record<string, string> = {}): Promise<RoleProcess> => {
-    const p = await startRoleProcess({ ...env, ...extraEnv }, roles);
+  const start = async (name: string, roles: string, hooks?: HookSettings): Promise<RoleProcess> => {
+    const p = await startRoleProcess(env, roles, undefined, { hooks });
     processes.add(p);
     ran.push({ name, p });
     return p;
@@ -324,11 +325,11 @@ test(`cluster: SIGKILL the aggregator at random moments, rebalance its group (fe
     // A fresh aggregator with nothing to catch up on becomes healthy, is given the kept visitors,
     // commits once and kills itself; the next one is given the uncommitted records again.
     assert.equal(await stop(aggregator, 'SIGTERM'), 0);
-    const crashing = await start('aggregator (crash after its first commit)', 'aggregator', { ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS: '1' });
+    const crashing = await start('aggregator (crash after its first commit)', 'aggregator', { crashAfterCommits: 1 });
     for (const q of windowQueues) for (const batch of q) await send(batch, 'first');
     const crashUntil = Date.now() + 60_000;
     while (crashing.child.signalCode === null && crashing.child.exitCode === null) {
-      if (Date.now() > crashUntil) fail('the aggregator with ALMANAC_TEST_ONLY_CRASH_AFTER_COMMITS=1 did not kill itself within 60 s');
+      if (Date.now() > crashUntil) fail('the aggregator with the crash-after-first-commit hook did not kill itself within 60 s');
       await sleep(100);
     }
     assert.equal(crashing.child.signalCode, 'SIGKILL');

@@ -24,7 +24,7 @@ import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
 import { sqlitePath } from '../../appliance/main/profiles.ts';
 import type { IncomingEvent } from '../../core/event.ts';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
-import { waitCaughtUp } from '../../pipeline/replay/test-support.ts';
+import { waitCaughtUp } from '../support/replay-reference.ts';
 import { verifyAgainstArchive } from '../support/verify.ts';
 import { embeddedProcess, freePort, type EmbeddedProcess } from '../support/embedded-process.ts';
 import { generateTraffic, type GeneratedVisitor, rng } from '../support/traffic.ts';

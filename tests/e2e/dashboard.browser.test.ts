@@ -17,7 +17,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { getJson, startTestAppliance, type TestAppliance } from '../support/appliance.ts';
 import { ARTIFACTS_DIR, launchBrowser } from '../support/browser.ts';
 import { issueToken, sendDashboardTraffic, tamper } from '../support/embed-traffic.ts';
-import { formatValue } from '../../query/dashboard/format.ts';
+import { formatValue } from '../../ui/dashboard/format.ts';
 
 let t: TestAppliance;
 let browser: Browser;

@@ -12,7 +12,7 @@ import { openClusterStorage, type ClusterStorage } from '../../appliance/storage
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { dayKey } from '../../pipeline/replay/index.ts';
-import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
+import { compareBuckets, reference, storedBuckets, waitCaughtUp } from '../support/replay-reference.ts';
 import { freshNamespace, stackEnv, startRoleProcess, type Namespace, type RoleProcess } from '../support/cluster.ts';
 import { generateTraffic, type Traffic } from '../support/traffic.ts';
 import { sendAsBrowsers } from '../support/truth.ts';
@@ -48,7 +48,7 @@ test('cluster: a replay while live traffic arrives gives exactly the reference',
   const env = { ...ns.env, ALMANAC_MAX_EVENT_AGE_HOURS: String(MAX_AGE_HOURS) };
   const collector = await startRoleProcess(env, 'collector,admin');
   processes.push(collector);
-  let pipeline = await startRoleProcess({ ...env, ALMANAC_TEST_ONLY_DROP_BROWSER: 'Firefox' }, 'archiver,aggregator');
+  let pipeline = await startRoleProcess(env, 'archiver,aggregator', undefined, { hooks: { dropBrowser: 'Firefox' } });
   processes.push(pipeline);
   const config = loadConfig(env);
   storage = await openClusterStorage(config, { topic: `${ns.name}.events`, keyspace: ns.name, redisKeyPrefix: `${ns.name}:`, log: () => {} });
@@ -102,7 +102,7 @@ test('cluster: a replay while live traffic arrives gives exactly the reference',
   // default source, which picks the log (every record of these days is within its retention).
   await pipeline.stop();
   processes.splice(processes.indexOf(pipeline), 1);
-  pipeline = await startRoleProcess({ ...env, ALMANAC_TEST_ONLY_DROP_BROWSER: 'Firefox' }, 'archiver,aggregator');
+  pipeline = await startRoleProcess(env, 'archiver,aggregator', undefined, { hooks: { dropBrowser: 'Firefox' } });
   processes.push(pipeline);
   const third = traffic(site, { events: 1500, visitors: 250, daysBack: 3, seed: 43, net: 12 });
   assert.deepEqual(await sendAsBrowsers(collector.url, third), { 202: third.sends.length });

@@ -21,11 +21,12 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { dayKey } from '../../pipeline/replay/index.ts';
 import { cancelReplay, getReplay, startReplay } from '../../control/replays.ts';
-import { archivedEvents, compareBuckets, reference, storedBuckets, waitCaughtUp } from '../../pipeline/replay/test-support.ts';
+import { archivedEvents, compareBuckets, reference, storedBuckets, waitCaughtUp } from '../support/replay-reference.ts';
 import { figures } from '../../pipeline/replay/chunk.ts';
 import { generateTraffic, type Traffic } from '../support/traffic.ts';
 import { sendAsBrowsers } from '../support/truth.ts';
 import { getJson, waitFor } from '../support/appliance.ts';
+import { hooksModule, type HookSettings } from '../support/aggregator-hooks.ts';
 
 const MAX_AGE_HOURS = 24 * 8;
 const OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: LOGIC_VERSION };
@@ -37,9 +38,9 @@ after(async () => {
 });
 
 /** Starts an appliance on `dataDir`; `env` may switch on the test-only wrong logic or pace the replay. */
-async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ app: RunningAppliance; credentials: Credentials }> {
+async function start(dataDir: string, env: Record<string, string> = {}, hooks?: HookSettings): Promise<{ app: RunningAppliance; credentials: Credentials }> {
   const config = loadConfig({ ALMANAC_DATA_DIR: dataDir, ALMANAC_PORT: '0', ALMANAC_TRUST_PROXY: 'true', ALMANAC_MAX_EVENT_AGE_HOURS: String(MAX_AGE_HOURS), ...env });
-  const app = await startAppliance(config);
+  const app = await startAppliance(config, hooks ? { hooksModule: hooksModule(hooks) } : {});
   running.push(app);
   return { app, credentials: JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as Credentials };
 }
@@ -71,7 +72,7 @@ async function waitForJob(app: RunningAppliance, id: string, done: (j: ReplayJob
 async function wronglyCounted(o: { events: number; visitors: number; daysBack: number; seed: number }) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'almanac-replay-'));
   dirs.push(dataDir);
-  const { app, credentials } = await start(dataDir, { ALMANAC_TEST_ONLY_DROP_BROWSER: 'Firefox' });
+  const { app, credentials } = await start(dataDir, {}, { dropBrowser: 'Firefox' });
   const first = traffic(credentials.trackingId, { ...o, net: 10 });
   assert.deepEqual(await sendAsBrowsers(app.url, first), { 202: first.sends.length });
   await waitCaughtUp(app.storage.eventLog);

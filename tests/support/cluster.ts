@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Credentials } from '../../appliance/main/first-start.ts';
+import { hookedAlmanac, type HookSettings } from './aggregator-hooks.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -67,11 +68,12 @@ export interface RoleProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `almanac start` with the given roles as its own process and waits for /healthz. */
-export async function startRoleProcess(env: Record<string, string>, roles: string, timeoutMs = 60_000): Promise<RoleProcess> {
+/** Starts `almanac start` with the given roles as its own process and waits for /healthz; `hooks`: the aggregator's test hooks. */
+export async function startRoleProcess(env: Record<string, string>, roles: string, timeoutMs = 60_000, opts: { hooks?: HookSettings } = {}): Promise<RoleProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'almanac-role-'));
   const port = 21000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(root, 'appliance/bin/almanac.mjs'), 'start'], {
+  const command = opts.hooks ? hookedAlmanac(opts.hooks) : [path.join(root, 'appliance/bin/almanac.mjs')];
+  const child = spawn(process.execPath, [...command, 'start'], {
     env: { ...process.env, ...env, ALMANAC_ROLES: roles, ALMANAC_PORT: String(port), ALMANAC_DATA_DIR: dataDir, ALMANAC_TRUST_PROXY: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

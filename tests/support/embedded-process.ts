@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Credentials } from '../../appliance/main/first-start.ts';
+import { hookedAlmanac, type HookSettings } from './aggregator-hooks.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'appliance/bin/almanac.mjs');
@@ -43,7 +44,8 @@ export interface EmbeddedProcess {
   cli(args: string[]): string;
 }
 
-export function embeddedProcess(dataDir: string, port: number, extraEnv: Record<string, string> = {}): EmbeddedProcess {
+/** `hooks`: the aggregator's test hooks, wired in through tests/support/hooked-almanac.mjs. */
+export function embeddedProcess(dataDir: string, port: number, extraEnv: Record<string, string> = {}, opts: { hooks?: HookSettings } = {}): EmbeddedProcess {
   const env: Record<string, string> = {
     ALMANAC_PROFILE: 'embedded',
     ALMANAC_DATA_DIR: dataDir,
@@ -73,7 +75,8 @@ export function embeddedProcess(dataDir: string, port: number, extraEnv: Record<
       if (isRunning()) throw new Error('embeddedProcess.start: already running');
       starts++;
       out += `\n===== start #${starts} at ${new Date().toISOString()} =====\n`;
-      const c = spawn(process.execPath, [bin, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const command = opts.hooks ? hookedAlmanac(opts.hooks) : [bin];
+      const c = spawn(process.execPath, [...command, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       c.stdout!.on('data', (d) => (out += d));
       c.stderr!.on('data', (d) => (out += d));

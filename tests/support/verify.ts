@@ -10,7 +10,7 @@ import type { RawArchive, RollupStore } from '../../core/ports/index.ts';
 import { DAY_MS, MINUTE_MS } from '../../core/time.ts';
 import { LOGIC_VERSION } from '../../pipeline/logic-version.ts';
 import { computeRollups } from '../../pipeline/rollup/index.ts';
-import { archivedEvents, compareBuckets, storedBuckets } from '../../pipeline/replay/test-support.ts';
+import { archivedEvents, compareBuckets, storedBuckets } from './replay-reference.ts';
 
 export const REFERENCE_OPTIONS = { sessionTimeoutMs: 30 * MINUTE_MS, topK: 100, logicVersion: LOGIC_VERSION };
 

@@ -15,7 +15,7 @@ import { openEmbeddedStorage } from './index.ts';
 import { openDatabase } from './database.ts';
 import { createEmbeddedEventLog } from './event-log.ts';
 import { MIGRATIONS } from './schema.ts';
-import { sampleEvent } from './bench.ts';
+import { sampleEvent } from '../../../tests/support/events.ts';
 
 let dir: string;
 before(() => {

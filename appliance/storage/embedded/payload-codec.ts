@@ -1,6 +1,6 @@
 /**
  * How an event is stored in the log and the archive: JSON text. Measured against v8.serialize
- * (bench.ts, 'codec' lines) on a ~650-byte event: JSON encodes ~2x and decodes ~2x faster, and
+ * (bench/storage-embedded.ts, 'codec' lines) on a ~650-byte event: JSON encodes ~2x and decodes ~2x faster, and
  * the sizes are within 2%. JSON also stays readable with the sqlite3 shell and tolerates fields
  * added to EnrichedEvent later. Changing the encoding of stored rows needs a migration.
  */

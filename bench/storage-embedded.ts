@@ -1,6 +1,6 @@
 /**
  * Throughput and latency of the embedded adapters, printed as a table. Not a test: numbers depend
- * on the machine, so nothing asserts on them. Run: `npx tsx appliance/storage/embedded/bench.ts`.
+ * on the machine, so nothing asserts on them. Run: `npx tsx bench/storage-embedded.ts`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,10 +9,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import type { EnrichedEvent } from '../../../core/event.ts';
-import type { StoredBucket } from '../../../core/rollup/model.ts';
-import { HOUR_MS } from '../../../core/time.ts';
-import { openEmbeddedStorage, type EmbeddedStorage, type EmbeddedStorageOptions } from './index.ts';
+import type { EnrichedEvent } from '../core/event.ts';
+import type { StoredBucket } from '../core/rollup/model.ts';
+import { HOUR_MS } from '../core/time.ts';
+import { sampleEvent } from '../tests/support/events.ts';
+import { openEmbeddedStorage, type EmbeddedStorage, type EmbeddedStorageOptions } from '../appliance/storage/embedded/index.ts';
 
 export interface BenchOptions {
   /** Events per append measurement. Default 60 000. */
@@ -27,36 +28,6 @@ export interface BenchResult {
   value: number;
   unit: string;
   note?: string;
-}
-
-/** A realistic enriched event: about 600 bytes of JSON. */
-export function sampleEvent(trackingId: string, ts: number): EnrichedEvent {
-  return {
-    eventId: randomUUID(),
-    trackingId,
-    type: 'pageview',
-    name: '',
-    url: 'https://shop.example/products/linen-shirt?utm_source=newsletter',
-    host: 'shop.example',
-    path: '/products/linen-shirt',
-    referrer: 'https://search.example/?q=linen+shirt',
-    source: 'search.example',
-    title: 'Linen shirt – Shop Example',
-    ts,
-    receivedAt: ts + 40,
-    props: { plan: 'pro', cart_items: 2 },
-    revenue: null,
-    visitorId: randomBytes(16).toString('hex'),
-    browser: 'Firefox',
-    os: 'Linux',
-    device: 'desktop',
-    country: 'DE',
-    utmSource: 'newsletter',
-    utmMedium: 'email',
-    utmCampaign: 'summer-2030',
-    utmTerm: '',
-    utmContent: '',
-  };
 }
 
 export async function runEmbeddedStorageBench(options: BenchOptions = {}): Promise<BenchResult[]> {

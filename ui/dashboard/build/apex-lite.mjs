@@ -1,12 +1,12 @@
 /**
- * esbuild plugins for the dashboard bundle (used by scripts/build-ui.mjs).
+ * esbuild plugins for the dashboard bundle (used by ui/build.mjs).
  *
  * ApexCharts 5.0.0's published bundles are ES5 and hold every chart type: ~149 KiB gzipped,
  * the whole 150 KiB budget. Built from its own sources (shipped in the package) for modern
  * browsers, with the chart types the dashboard never draws (pie, radar, radial, heatmap,
  * treemap, range bar, box/candlestick) and the SVG/PNG/CSV export module replaced by empty
  * classes, it is ~133 KiB. Core still constructs Exports, so the stub keeps a constructor; the
- * toolbar (the only caller of its methods) is switched off in query/dashboard/chart.tsx.
+ * toolbar (the only caller of its methods) is switched off in ui/dashboard/chart.tsx.
  *
  * apexcharts stays pinned to 5.0.0: the last MIT release (see README, "Dashboards and embedding").
  */

@@ -1,6 +1,6 @@
 /**
  * The dashboard's JavaScript budget: under 150 KiB gzipped with ApexCharts included, measured on
- * a fresh build (scripts/build-ui.mjs writes dist/ui/dashboard/build.json).
+ * a fresh build (ui/build.mjs writes dist/ui/dashboard/build.json).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 test('dashboard bundle (ApexCharts included) is within 150 KiB gzipped; the embed script within 10 KiB', { timeout: 120_000 }, async () => {
-  const { UIS, buildUi } = (await import(new URL('../../scripts/build-ui.mjs', import.meta.url).href)) as {
+  const { UIS, buildUi } = (await import(new URL('../build.mjs', import.meta.url).href)) as {
     UIS: { name: string; out: string }[];
     buildUi(ui: unknown): Promise<unknown>;
   };

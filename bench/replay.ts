@@ -2,7 +2,7 @@
  * Replay throughput from the raw archive or the event log: events/s of the runner (recompute +
  * one commit per day), with the time split by store call.
  *
- *   node --import tsx pipeline/replay/bench.ts [--profile embedded|cluster] [--source archive|log] [--events 200000] [--days 7] [--recent] [--verbose]
+ *   node --import tsx bench/replay.ts [--profile embedded|cluster] [--source archive|log] [--events 200000] [--days 7] [--recent] [--verbose]
  *
  * --source log: the events are appended to the event log (received a few seconds after their ts,
  * in receive order) and the partition's checkpoint is its end, so every record counts; the
@@ -17,14 +17,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EnrichedEvent } from '../../core/event.ts';
-import type { EventLog, RawArchive, Registry, RollupStore } from '../../core/ports/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time.ts';
-import { openEmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
-import { createEmbeddedEventLog } from '../../appliance/storage/embedded/event-log.ts';
-import { loadConfig } from '../../appliance/main/config.ts';
-import { DEFAULT_RUNNER_CONFIG, dayKey, startReplayRunner } from './index.ts';
-import { getReplay, startReplay } from '../../control/replays.ts';
+import type { EnrichedEvent } from '../core/event.ts';
+import type { EventLog, RawArchive, Registry, ReplayJobRegistry, RollupStore } from '../core/ports/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.ts';
+import { openEmbeddedStorage } from '../appliance/storage/embedded/index.ts';
+import { createEmbeddedEventLog } from '../appliance/storage/embedded/event-log.ts';
+import { loadConfig } from '../appliance/main/config.ts';
+import { DEFAULT_RUNNER_CONFIG, dayKey, startReplayRunner } from '../pipeline/replay/index.ts';
+import { getReplay, startReplay } from '../control/replays.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -112,8 +112,8 @@ async function main(): Promise<void> {
     const ns = `bench_${randomBytes(4).toString('hex')}`;
     const base = process.env.ALMANAC_MONGO_URL ?? 'mongodb://127.0.0.1:27018/almanac';
     const config = loadConfig({ ...process.env, ALMANAC_PROFILE: 'cluster', ALMANAC_NAMESPACE: ns, ALMANAC_MONGO_URL: base.replace(/\/[^/?]*(\?.*)?$/, `/${ns}`) });
-    const { openClusterStorage } = await import('../../appliance/storage/cluster/index.ts');
-    const { deleteKafkaTopic } = await import('../../appliance/storage/cluster/kafka-event-log.ts');
+    const { openClusterStorage } = await import('../appliance/storage/cluster/index.ts');
+    const { deleteKafkaTopic } = await import('../appliance/storage/cluster/kafka-event-log.ts');
     const s = await openClusterStorage(config, { topic: `${ns}.events`, keyspace: ns, redisKeyPrefix: `${ns}:`, log: () => {} });
     ({ archive, rollups, eventLog } = s);
     registry = s.registry;

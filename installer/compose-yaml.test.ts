@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { toYaml, type YamlValue } from './yaml.ts';
+import { toYaml, type YamlValue } from './compose.ts';
 
 const key = fc.oneof(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.\-/]{0,12}$/), fc.string({ maxLength: 12 }));
 // Strings YAML could read as something else when unquoted; the writer must keep them strings.
@@ -16,7 +16,7 @@ const value: fc.Arbitrary<YamlValue> = fc.letrec<{ v: YamlValue }>((tie) => ({
   ),
 })).v;
 
-test('toYaml: whatever it writes, a YAML parser reads back as the same value', () => {
+test('toYaml (the yaml package with the compose options): whatever it writes, a YAML parser reads back as the same value', () => {
   fc.assert(fc.property(value, (v) => {
     assert.deepEqual(parse(toYaml(v)), v);
   }), { numRuns: 500 });

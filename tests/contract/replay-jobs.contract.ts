@@ -1,11 +1,12 @@
 /**
  * Contract of the replay-job part of the Registry port, run against the embedded registry
- * (registry.test.ts) and the MongoDB one (tests/e2e/replay-registry.stack.test.ts).
+ * (embedded.test.ts) and the MongoDB one (cluster.stack.test.ts).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Registry, ReplayJob } from '../../core/ports/index.ts';
+import type { Registry, ReplayJob, ReplayJobRegistry } from '../../core/ports/index.ts';
+import type { Harness } from './fixtures.ts';
 
 export function aJob(over: Partial<ReplayJob> = {}): ReplayJob {
   return {
@@ -29,12 +30,12 @@ export function aJob(over: Partial<ReplayJob> = {}): ReplayJob {
   };
 }
 
-export function replayJobContract(name: string, make: () => Promise<{ registry: Registry; cleanup(): Promise<void> }>): void {
+export function replayJobContract(name: string, make: () => Promise<Harness<Registry & ReplayJobRegistry>>): void {
   describe(name, () => {
     let registry: Registry;
     let cleanup: () => Promise<void>;
     before(async () => {
-      ({ registry, cleanup } = await make());
+      ({ port: registry, cleanup } = await make());
     });
     after(() => cleanup());
 

@@ -1,11 +1,11 @@
 /**
  * Micro-benchmark of RollupState.apply on a synthetic but realistic stream: a few sites, many
  * visitors with multi-page visits, custom events with revenue, a little out-of-order arrival.
- * Run: node --import tsx pipeline/rollup/bench.ts [nEvents]
+ * Run: node --import tsx bench/rollup.ts [nEvents]
  */
-import type { EnrichedEvent } from '../../core/event.ts';
-import { MINUTE_MS } from '../../core/time.ts';
-import { RollupState } from './state.ts';
+import type { EnrichedEvent } from '../core/event.ts';
+import { MINUTE_MS } from '../core/time.ts';
+import { RollupState } from '../pipeline/rollup/state.ts';
 
 /** Deterministic PRNG (mulberry32) so runs are comparable. */
 function rng(seed: number): () => number {

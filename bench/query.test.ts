@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bench } from './bench.ts';
-import { MemoryCache, MemoryRollupStore } from './test-support.ts';
+import { bench } from './query.ts';
+import { MemoryCache } from '../tests/support/fakes/cache.ts';
+import { MemoryRollupStore } from '../tests/support/fakes/rollup-store.ts';
 
 // Shape only: timings depend on the machine, so nothing here asserts on them.
 test('bench reports p50/p99 of aggregate and timeseries, cached and uncached', async () => {

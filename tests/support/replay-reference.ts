@@ -6,7 +6,7 @@ import type { EnrichedEvent } from '../../core/event.ts';
 import type { EventLog, RawArchive, RollupStore } from '../../core/ports/index.ts';
 import type { BreakdownRow, RollupRow, StoredBucket } from '../../core/rollup/model.ts';
 import { DAY_MS, GRANULARITIES } from '../../core/time.ts';
-import { computeRollups, type RollupDiff, type RollupOptions } from '../rollup/index.ts';
+import { computeRollups, type RollupDiff, type RollupOptions } from '../../pipeline/rollup/index.ts';
 
 /** Every archived event of the site, in (ts, eventId) order. */
 export async function archivedEvents(archive: RawArchive, trackingId: string, now = Date.now()): Promise<EnrichedEvent[]> {

@@ -1,6 +1,6 @@
 /**
  * Measures the cluster adapters on the native stack:
- *   set -a; . .stack/env; set +a; npx tsx appliance/storage/cluster/bench.ts [kafka|cassandra|redis]
+ *   set -a; . .stack/env; set +a; npx tsx bench/storage-cluster.ts [kafka|cassandra|redis]
  *
  * kafka:     append throughput with acks = -1 at batches of 100 events, one append in flight and
  *            16 in flight (group-committed into shared sends), compression none vs gzip.
@@ -15,15 +15,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
-import type { EnrichedEvent } from '../../../core/event.ts';
-import { RollupState } from '../../../pipeline/rollup/index.ts';
-import { LOGIC_VERSION } from '../../../pipeline/logic-version.ts';
-import { openKafkaEventLog, deleteKafkaTopic } from './kafka-event-log.ts';
-import { migrate } from './cassandra-schema.ts';
-import { createCassandraRollupStore } from './cassandra-rollup-store.ts';
-import { createRedisCache, openRedis } from './redis.ts';
-import { bench as queryBench } from '../../../query/bench.ts';
-import { MemoryRollupStore } from '../../../query/test-support.ts';
+import type { EnrichedEvent } from '../core/event.ts';
+import { RollupState } from '../pipeline/rollup/index.ts';
+import { LOGIC_VERSION } from '../pipeline/logic-version.ts';
+import { openKafkaEventLog, deleteKafkaTopic } from '../appliance/storage/cluster/kafka-event-log.ts';
+import { migrate } from '../appliance/storage/cluster/cassandra-schema.ts';
+import { createCassandraRollupStore } from '../appliance/storage/cluster/cassandra-rollup-store.ts';
+import { createRedisCache, openRedis } from '../appliance/storage/cluster/redis.ts';
+import { bench as queryBench } from './query.ts';
+import { MemoryRollupStore } from '../tests/support/fakes/rollup-store.ts';
 
 const which = process.argv[2] ?? 'all';
 const PAGES = ['/', '/pricing', '/docs', '/blog/a', '/blog/b', '/signup', '/about', '/products/1', '/products/2', '/contact'];

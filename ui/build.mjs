@@ -2,10 +2,10 @@
 /**
  * Builds the browser UIs (SolidJS, compiled by esbuild with babel-preset-solid) into dist/ui/.
  * Runs on `npm install` (the `prepare` script), in the Docker image build, and whenever a UI's
- * sources are newer than its bundle (the appliance calls ensureUiBuilt at start).
+ * sources are newer than its bundle (the appliance calls ensureUiBuilt at start, through ui/bundles.ts).
  *
- *   node scripts/build-ui.mjs            build every UI whose entry exists
- *   node scripts/build-ui.mjs --check    exit 1 if a bundle is over its gzip budget
+ *   node ui/build.mjs            build every UI whose entry exists
+ *   node ui/build.mjs --check    exit 1 if a bundle is over its gzip budget
  *
  * Each UI: an entry module, an output folder, static files copied next to the bundle, and a
  * budget for its JavaScript gzipped (printed after every build).
@@ -24,8 +24,8 @@ export const UIS = [
   // The merchant dashboard: the iframe page and the <almanac-dashboard> web component.
   // `plugins`: a module whose default export returns extra esbuild plugins (here: ApexCharts from
   // its sources without the chart types the dashboard never draws, to fit the budget).
-  { name: 'dashboard', entry: 'query/dashboard/index.tsx', static: 'query/dashboard/static', out: 'dist/ui/dashboard', budgetKb: 150, plugins: 'query/dashboard/build/apex-lite.mjs' },
-  { name: 'dashboard-embed', entry: 'query/dashboard/embed-element.ts', static: null, out: 'dist/ui/dashboard-embed', budgetKb: 10 },
+  { name: 'dashboard', entry: 'ui/dashboard/index.tsx', static: 'ui/dashboard/static', out: 'dist/ui/dashboard', budgetKb: 150, plugins: 'ui/dashboard/build/apex-lite.mjs' },
+  { name: 'dashboard-embed', entry: 'ui/dashboard/embed-element.ts', static: null, out: 'dist/ui/dashboard-embed', budgetKb: 10 },
 ];
 
 function newestMtime(dir) {

@@ -9,8 +9,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Cache, Registry, RollupStore } from '../core/ports/index.ts';
 import { DAY_MS, HOUR_MS } from '../core/time.ts';
-import { createQueryService, type QueryService } from './service.ts';
-import { bucketsFromHits, MemoryCache, type Hit } from './test-support.ts';
+import { createQueryService, type QueryService } from '../query/service.ts';
+import { bucketsFromHits, type Hit } from '../tests/support/hits.ts';
+import { MemoryCache } from '../tests/support/fakes/cache.ts';
 
 export interface BenchOptions {
   /** Default 'bench-site'. */

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
-import { openEmbeddedStorage, type EmbeddedStorage } from '../storage/embedded/index.ts';
-import { ensureFirstAdminUser } from '../main/first-start.ts';
+import { openEmbeddedStorage, type EmbeddedStorage } from '../../appliance/storage/embedded/index.ts';
+import { ensureFirstAdminUser } from '../../appliance/main/first-start.ts';
 import { createTenant } from '../../control/tenants.ts';
 import { createApiKey } from '../../control/api-keys.ts';
 import type { Registry } from '../../core/ports/index.ts';
-import { createAdminCaller } from './router.ts';
-import type { AdminApiDeps } from './context.ts';
+import { createAdminCaller } from '../../appliance/trpc/router.ts';
+import type { AdminApiDeps } from '../../appliance/trpc/context.ts';
 import { ControlError } from '../../control/errors.ts';
 
 export interface AdminApiHarness {

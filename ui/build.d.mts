@@ -1,4 +1,4 @@
-// Types of scripts/build-ui.mjs for the TypeScript modules that import it (UI routes, tests).
+// Types of ui/build.mjs for the TypeScript modules that import it (UI routes, tests).
 export interface UiEntry { name: string; entry: string; static: string | null; out: string; budgetKb: number; plugins?: string }
 export interface UiBuildReport { name: string; bytes: number; gzipKb: number; budgetKb: number; withinBudget: boolean }
 export const UIS: UiEntry[];

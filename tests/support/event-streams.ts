@@ -1,49 +1,11 @@
 /**
- * Test helpers for the rollup math: an event factory, a fast-check generator of realistic
- * event streams, and an in-memory stand-in for the rollup store.
+ * fast-check generators of realistic event streams for the rollup math, and a splitter into
+ * batches of a log.
  */
 import fc from 'fast-check';
 import type { EnrichedEvent } from '../../core/event.ts';
-import type { BucketKey, SessionState, StoredBucket } from '../../core/rollup/model.ts';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.ts';
-import type { RollupDiff, VisitorKey } from './state.ts';
-import { compareBucketKeys } from './state.ts';
-
-/** 22:00 UTC, two hours before a day boundary. */
-export const BASE_TS = Date.UTC(2024, 2, 9, 22, 0, 0);
-
-let counter = 0;
-
-export function makeEvent(over: Partial<EnrichedEvent> = {}): EnrichedEvent {
-  const path = over.path ?? '/';
-  return {
-    eventId: over.eventId ?? `evt-${String(++counter).padStart(6, '0')}`,
-    trackingId: 'site-a',
-    type: 'pageview',
-    name: '',
-    url: `https://example.com${path}`,
-    host: 'example.com',
-    path,
-    referrer: '',
-    source: '',
-    title: '',
-    ts: BASE_TS,
-    receivedAt: BASE_TS,
-    props: {},
-    revenue: null,
-    visitorId: 'visitor-1',
-    browser: 'Firefox',
-    os: 'Linux',
-    device: 'desktop',
-    country: 'DE',
-    utmSource: '',
-    utmMedium: '',
-    utmCampaign: '',
-    utmTerm: '',
-    utmContent: '',
-    ...over,
-  };
-}
+import { BASE_TS, makeEvent } from './events.ts';
 
 export interface StreamShape {
   sites: readonly string[];
@@ -138,50 +100,6 @@ export function splitAt<T>(items: readonly T[], points: readonly number[]): T[][
   }
   out.push(items.slice(from));
   return out;
-}
-
-/**
- * The rollup store as the aggregator sees it, storing deep copies (like a real serialisation).
- * Sessions are kept per visitor: a write replaces the whole set of each visitor it lists.
- */
-export class MemoryStore {
-  private readonly buckets = new Map<string, StoredBucket>();
-  private readonly sessions = new Map<string, SessionState[]>();
-
-  getBuckets(keys: readonly BucketKey[]): StoredBucket[] {
-    return keys.flatMap((k) => {
-      const b = this.buckets.get(bucketId(k));
-      return b === undefined ? [] : [structuredClone(b)];
-    });
-  }
-
-  getSessions(keys: readonly VisitorKey[]): SessionState[] {
-    const ids = new Set(keys.map((k) => `${k.trackingId}\u0000${k.visitorId}`));
-    return [...ids].flatMap((id) => structuredClone(this.sessions.get(id) ?? []));
-  }
-
-  write(diff: RollupDiff): void {
-    for (const b of diff.buckets) this.buckets.set(bucketId(b), structuredClone(b));
-    const written = new Set<string>();
-    for (const s of diff.sessions) {
-      const id = `${s.trackingId}\u0000${s.visitorId}`;
-      if (!written.has(id)) this.sessions.set(id, []);
-      written.add(id);
-      this.sessions.get(id)!.push(structuredClone(s));
-    }
-  }
-
-  all(): RollupDiff {
-    const buckets = [...this.buckets.values()].sort(compareBucketKeys);
-    const sessions = [...this.sessions.values()].flat().sort((a, b) =>
-      a.trackingId < b.trackingId ? -1 : a.trackingId > b.trackingId ? 1 : a.visitorId < b.visitorId ? -1 : a.visitorId > b.visitorId ? 1 : a.start - b.start,
-    );
-    return { buckets, sessions };
-  }
-}
-
-function bucketId(k: BucketKey): string {
-  return `${k.trackingId}\u0000${k.granularity}\u0000${k.start}`;
 }
 
 /**
