@@ -114,7 +114,7 @@ export async function startAggregator(deps: AggregatorDeps, config: AggregatorCo
   if (hooks.logic) log(`aggregator: counting with an injected logic (logic version ${hooks.logic.version})`);
   const options: RollupOptions = {
     sessionTimeoutMs: config.sessionTimeoutMs, topK: config.topK, logicVersion: hooks.logic ? hooks.logic.version : config.logicVersion,
-    // Every visit an accepted late event can join stays in the visitor's state (issue 11).
+    // Every visit an accepted late event can join stays in the visitor's state.
     historyMs: historyFor(config.maxEventAgeHours ?? 72, config.sessionTimeoutMs),
   };
   const partitions = new Map<number, PartitionWork>();
