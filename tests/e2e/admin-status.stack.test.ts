@@ -2,7 +2,7 @@
  * The bug: /api/admin/status of a supervised cluster node showed the ingest counters of whichever
  * collector worker answered (two calls alternated between 10,512 and 10,466 of 20,978) and
  * `aggregator: null` (the aggregator runs in a worker of its own). Now every answer adds up the
- * live processes of the cluster (their heartbeats in Redis; appliance/process-totals.ts).
+ * live processes of the cluster (their heartbeats in Redis; appliance/main/process-totals.ts).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';

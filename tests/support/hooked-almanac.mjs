@@ -6,7 +6,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const [hooksModule, ...argv] = process.argv.slice(2);
-const { main } = await import('../../appliance/cli.ts');
+const { main } = await import('../../appliance/cli/main.ts');
 process.exitCode = await main(argv, process.env, { hooksModule });
 // As appliance/bin/almanac.mjs: once the command is done, a leaked client handle may not keep the process alive.
 setTimeout(() => process.exit(), 2000).unref();

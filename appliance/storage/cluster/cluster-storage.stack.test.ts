@@ -1,5 +1,5 @@
 /**
- * openClusterStorage on the native stack. (Not through appliance/profiles.ts: that would use the
+ * openClusterStorage on the native stack. (Not through appliance/main/profiles.ts: that would use the
  * shared default topic and keyspace, which a test must not create with its own partition count.)
  */
 import { describe, test } from 'node:test';

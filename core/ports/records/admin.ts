@@ -7,7 +7,7 @@ export interface AdminUser {
   /** Sign-in name, unique, compared lower-cased. */
   username: string;
   role: AdminRole;
-  /** `scrypt$N$r$p$salt$hash` (base64url parts): see appliance/admin-api/passwords.ts. */
+  /** `scrypt$N$r$p$salt$hash` (base64url parts): see control/passwords.ts. */
   passwordHash: string;
   disabled: boolean;
   createdAt: number;
