@@ -2,7 +2,11 @@
 /**
  * Builds the desktop console's main process and preload bridge (TypeScript → CommonJS, electron
  * left external) into dist/desktop/, and the renderer into dist/ui/console/ (ui/build.mjs).
- * Run the app afterwards with `npx electron dist/desktop/main.cjs` on a machine that has Electron.
+ *   node console/build-desktop.mjs            build (npm run console:build)
+ *   node console/build-desktop.mjs --launch   install the desktop tooling if missing, build, run Electron (npm run console:desktop)
+ * Electron is not a dependency of the server: it is the package in console/desktop/, installed
+ * only here (npm ci --prefix console/desktop). Once it is installed, the build also checks the main
+ * process and the bridge against Electron's own types (the root typecheck uses a subset of them).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
