@@ -29,7 +29,7 @@ export async function startPipelineThread(
     hooksModule?: string;
   },
 ): Promise<PipelineThread> {
-  const worker = new Worker(new URL('./bin/pipeline-worker.mjs', import.meta.url), { workerData: { config, hooksModule: deps.hooksModule } });
+  const worker = new Worker(new URL('../bin/pipeline-worker.mjs', import.meta.url), { workerData: { config, hooksModule: deps.hooksModule } });
   let stats: AggregatorStats = { processed: 0, duplicates: 0, skippedBelowCheckpoint: 0, commits: 0, failedCommits: 0, fencedCommits: 0, newestEventTs: {}, lastCommitAt: null };
   let exited = false;
   const stopped = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
