@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { rejectsWith, startAdminApiHarness, type AdminApiHarness } from '../../tests/support/admin-api.ts';
 import { makeEvent } from '../../tests/contract/fixtures.ts';
 import { describeThroughput } from './throughput.ts';
-import type { Registry } from '../../core/ports/index.ts';
 
 describe('admin API: replays', () => {
   let h: AdminApiHarness;
@@ -64,19 +63,6 @@ describe('admin API: scaling, event log, health', () => {
     assert.ok(refused.message.length > 20, 'the registry says why (embedded: one worker of each role)');
     const [entry] = (await h.as(viewer).audit.list({ action: 'scaling.setDesired' })).entries;
     assert.deepEqual(entry.after, counts);
-  });
-
-  test('scaling without a scaling registry answers NOT_IMPLEMENTED (unsupported, 501 as at the REST doors) with a readable message', async () => {
-    const { listNodes: _a, setDesiredScale: _b, getDesiredScale: _c, reportNode: _d, ...rest } = h.storage.registry as Registry & Record<string, unknown>;
-    const bound = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(h.storage.registry) : v])) as unknown as Registry;
-    const bare = await startAdminApiHarness({ registry: bound });
-    try {
-      const token = await bare.signIn('admin', h.ownerPassword);
-      const err = await rejectsWith(bare.as(token).scaling.nodes(), 'unsupported', 'NOT_IMPLEMENTED');
-      assert.match(err.message, /scal/);
-    } finally {
-      await bare.close();
-    }
   });
 
   test('event log: partitions, lag per group and partition, events/s in and out from two samples', async () => {
