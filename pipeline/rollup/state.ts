@@ -1,4 +1,7 @@
 /**
+ * One algorithm, kept in one file (~400 lines): the contributions below and their retraction only
+ * read correctly side by side. The bucket math is bucket.ts, the visit rule session.ts.
+ *
  * The aggregator's working state: the buckets and sessions a batch touches, mutated in place
  * by apply() and handed back as diffs by takeDirty(). No I/O: the aggregator loads what the
  * store has (sessionKeysFor → loadSessions, then bucketKeysFor → loadBuckets), applies, writes.
