@@ -92,14 +92,16 @@ async function startApplianceProcess(): Promise<Running> {
   const children = [front.child, ...(back ? [back.child] : [])];
   const url = front.url;
   const creds = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
-  // A benchmark site without the default per-site rate limit.
+  // A benchmark site without the default per-site rate limit (1,000,000/s is the most a tenant may have).
   const cli = (args: string[]) => new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, [path.join(root, 'appliance/bin/almanac.mjs'), ...args], { env });
     let out = '';
+    let err = '';
     p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`almanac ${args.join(' ')} exited ${code}`))));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`almanac ${args.join(' ')} exited ${code}: ${err.trim()}`))));
   });
-  const tenant = JSON.parse(await cli(['tenants', 'create', '--name', 'bench', '--rate-limit', '10000000']));
+  const tenant = JSON.parse(await cli(['tenants', 'create', '--name', 'bench', '--rate-limit', '1000000']));
   const site = JSON.parse(await cli(['tracking-ids', 'create', '--tenant', tenant.id, '--name', 'bench', '--origins', '*']));
   return {
     url, statusUrl: back?.url ?? url, adminKey: creds.adminApiKey, trackingId: site.id,
