@@ -101,18 +101,22 @@ async function startApplianceProcess(): Promise<Running> {
     p.stderr.on('data', (d) => (err += d));
     p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`almanac ${args.join(' ')} exited ${code}: ${err.trim()}`))));
   });
-  const tenant = JSON.parse(await cli(['tenants', 'create', '--name', 'bench', '--rate-limit', '1000000']));
-  const site = JSON.parse(await cli(['tracking-ids', 'create', '--tenant', tenant.id, '--name', 'bench', '--origins', '*']));
-  return {
-    url, statusUrl: back?.url ?? url, adminKey: creds.adminApiKey, trackingId: site.id,
-    async stop() {
-      for (const child of children.reverse()) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    for (const child of children.reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    const tenant = JSON.parse(await cli(['tenants', 'create', '--name', 'bench', '--rate-limit', '1000000']));
+    const site = JSON.parse(await cli(['tracking-ids', 'create', '--tenant', tenant.id, '--name', 'bench', '--origins', '*']));
+    return { url, statusUrl: back?.url ?? url, adminKey: creds.adminApiKey, trackingId: site.id, stop };
+  } catch (error) {
+    await stop(); // a failed set-up must not leave the appliance running
+    throw error;
+  }
 }
 
 async function status(a: Running): Promise<{ processed: number; duplicates: number; lag: number }> {
