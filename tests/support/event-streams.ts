@@ -57,6 +57,33 @@ const rawEvent = (shape: StreamShape) =>
     idRand: fc.nat(999),
   });
 
+type RawEvent = ReturnType<typeof rawEvent> extends fc.Arbitrary<infer R> ? R : never;
+
+/** The event a generated raw event stands for: the `i`-th of its stream, at `ts`, received at `receivedAt`. */
+function eventOf(r: RawEvent, i: number, shape: StreamShape, ts: number, receivedAt: number): EnrichedEvent {
+  return makeEvent({
+    eventId: `${String(r.idRand).padStart(3, '0')}-${i}`,
+    trackingId: shape.sites[r.site],
+    visitorId: `visitor-${r.visitor}`,
+    type: r.custom ? 'event' : 'pageview',
+    name: r.custom ? r.name : '',
+    path: r.path,
+    url: `https://example.com${r.path}`,
+    source: r.source,
+    referrer: r.source === '' ? '' : `https://${r.source}/`,
+    revenue: r.custom && r.revenue !== null ? { amount: r.revenue.cents / 100, currency: r.revenue.currency } : null,
+    ts,
+    receivedAt,
+    utmSource: r.utmSource,
+    utmMedium: r.utmMedium,
+    utmCampaign: r.utmCampaign,
+    country: r.country,
+    device: r.device,
+    browser: r.browser,
+    os: r.os,
+  });
+}
+
 /** Streams of EnrichedEvents in log order with unique eventIds that do not follow ts order. */
 export function eventStream(shape: StreamShape = SMALL_SHAPE): fc.Arbitrary<EnrichedEvent[]> {
   return fc.array(rawEvent(shape), { maxLength: shape.maxEvents, size: 'max' }).map((raws) => {
@@ -64,27 +91,7 @@ export function eventStream(shape: StreamShape = SMALL_SHAPE): fc.Arbitrary<Enri
     let clock = BASE_TS + 75 * MINUTE_MS;
     return raws.map((r, i) => {
       clock += r.step;
-      return makeEvent({
-        eventId: `${String(r.idRand).padStart(3, '0')}-${i}`,
-        trackingId: shape.sites[r.site],
-        visitorId: `visitor-${r.visitor}`,
-        type: r.custom ? 'event' : 'pageview',
-        name: r.custom ? r.name : '',
-        path: r.path,
-        url: `https://example.com${r.path}`,
-        source: r.source,
-        referrer: r.source === '' ? '' : `https://${r.source}/`,
-        revenue: r.custom && r.revenue !== null ? { amount: r.revenue.cents / 100, currency: r.revenue.currency } : null,
-        ts: clock - r.lateBy,
-        receivedAt: clock,
-        utmSource: r.utmSource,
-        utmMedium: r.utmMedium,
-        utmCampaign: r.utmCampaign,
-        country: r.country,
-        device: r.device,
-        browser: r.browser,
-        os: r.os,
-      });
+      return eventOf(r, i, shape, clock - r.lateBy, clock);
     });
   });
 }
@@ -121,27 +128,7 @@ export function scatteredArrivals(shape: StreamShape = SMALL_SHAPE): fc.Arbitrar
       const from = BASE_TS - 2 * HOUR_MS;
       const events = raws.map(([r, at, rank], i) => ({
         rank,
-        event: makeEvent({
-          eventId: `${String(r.idRand).padStart(3, '0')}-${i}`,
-          trackingId: shape.sites[r.site],
-          visitorId: `visitor-${r.visitor}`,
-          type: r.custom ? 'event' : 'pageview',
-          name: r.custom ? r.name : '',
-          path: r.path,
-          url: `https://example.com${r.path}`,
-          source: r.source,
-          referrer: r.source === '' ? '' : `https://${r.source}/`,
-          revenue: r.custom && r.revenue !== null ? { amount: r.revenue.cents / 100, currency: r.revenue.currency } : null,
-          ts: from + at,
-          receivedAt: from + day,
-          utmSource: r.utmSource,
-          utmMedium: r.utmMedium,
-          utmCampaign: r.utmCampaign,
-          country: r.country,
-          device: r.device,
-          browser: r.browser,
-          os: r.os,
-        }),
+        event: eventOf(r, i, shape, from + at, from + day),
       }));
       const arrived = [...events].sort((a, b) => a.rank - b.rank).map((x) => x.event);
       const sorted = events.map((x) => x.event).sort((a, b) => a.ts - b.ts || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
