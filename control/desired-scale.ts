@@ -8,8 +8,6 @@ import type { Registry, WorkerCounts } from '../core/ports/index.ts';
 import { desiredScaleProblem } from '../core/desired-scale.ts';
 import { ControlError } from './errors.ts';
 
-export { DEFAULT_SCALE, MAX_WORKERS_PER_ROLE, WORKER_ROLES, desiredScaleProblem } from '../core/desired-scale.ts';
-
 // No upper bound here: the one limit is MAX_WORKERS_PER_ROLE in desiredScaleProblem, which every
 // write meets (invalid_scale), so a count over it gets the same answer through every door.
 const count = z.number().int().min(0);

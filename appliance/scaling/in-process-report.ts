@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import type { NodeStatus, ScalingRegistry, WorkerCounts, WorkerRole } from '../../core/ports/index.ts';
-import { WORKER_ROLES } from '../../control/desired-scale.ts';
+import { WORKER_ROLES } from '../../core/desired-scale.ts';
 
 export function inProcessNodeStatus(
   node: { nodeId: string; url: string; startedAt: number; roles: readonly string[] },

@@ -17,7 +17,7 @@ import type { NodeStatus, WorkerCounts, WorkerRole, WorkerStatus } from '../../c
 import { openStorage, type Storage } from '../main/profiles.ts';
 import { ensureFirstTenant, recoveryHint, type FirstStartResult } from '../main/first-start.ts';
 import { snippetFor } from '../../collectors/index.ts';
-import { DEFAULT_SCALE, WORKER_ROLES } from '../../control/desired-scale.ts';
+import { DEFAULT_SCALE, WORKER_ROLES } from '../../core/desired-scale.ts';
 import { backoffDelay, planReconcile, stableAfterMs, type ReconcileAction } from './reconcile.ts';
 import { launchWorker, type WorkerProcess } from './worker-process.ts';
 import { saveSettings } from '../main/saved-settings.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { WorkerCounts } from '../../core/ports/index.ts';
 import { backoffDelay, planReconcile, type SlotState } from './reconcile.ts';
-import { WORKER_ROLES } from '../../control/desired-scale.ts';
+import { WORKER_ROLES } from '../../core/desired-scale.ts';
 
 const NOW = 1_000_000;
 const counts = (c: Partial<WorkerCounts>): WorkerCounts => ({ collector: 0, archiver: 0, aggregator: 0, query: 0, ...c });

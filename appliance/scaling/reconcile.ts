@@ -7,7 +7,7 @@
  * must be stopped. A slot whose process died waits in `backoff` until its retry time.
  */
 import type { WorkerCounts, WorkerRole } from '../../core/ports/index.ts';
-import { WORKER_ROLES } from '../../control/desired-scale.ts';
+import { WORKER_ROLES } from '../../core/desired-scale.ts';
 
 export interface SlotState {
   role: WorkerRole;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AdminRouter } from '../../appliance/trpc/router.ts';
 import { CONTROL_ERRORS, type ControlErrorCode } from '../../control/errors.ts';
-import { MAX_WORKERS_PER_ROLE } from '../../control/desired-scale.ts';
+import { MAX_WORKERS_PER_ROLE } from '../../core/desired-scale.ts';
 import { DAY_MS } from '../../core/time.ts';
 import { dayKey } from '../../pipeline/replay/index.ts';
 import { startTestAppliance, type TestAppliance } from '../support/appliance.ts';
