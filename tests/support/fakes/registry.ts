@@ -3,7 +3,7 @@
  * tracking IDs sit in public maps, so a test can change one behind the code's back.
  */
 import type { AdminRegistry, ApiKeyRecord, EmbedSecretRegistry, Registry, ReplayJobRegistry, ScalingRegistry, Tenant, TrackingIdRecord } from '../../../core/ports/index.ts';
-import { hashApiKey as sha256Hex } from '../../../core/api-key.ts';
+import { hashApiKey } from '../../../core/api-key.ts';
 import { createMemoryAdmin, createMemoryEmbedSecrets, createMemoryReplayJobs, createMemoryScaling } from './memory-registry-parts.ts';
 
 export interface IngestCall {
@@ -133,8 +133,8 @@ export async function seedRegistry(registry: Registry = new MemoryRegistry()) {
   for (const [tenant, site] of [['acme', 'site-a'], ['globex', 'site-b']] as const) {
     await registry.createTenant({ id: tenant, name: tenant, status: 'active', rateLimitPerSec: 100, monthlyEventCap: null, retentionDays: 400 });
     await registry.createTrackingId({ id: site, tenantId: tenant, name: site, allowedOrigins: ['*'], serverKey: `sk-${site}`, status: 'active', respectDnt: false });
-    await registry.createApiKey({ id: `k-${tenant}`, tenantId: tenant, name: tenant, keyHash: sha256Hex(`key-${tenant}`), scope: 'tenant' });
+    await registry.createApiKey({ id: `k-${tenant}`, tenantId: tenant, name: tenant, keyHash: hashApiKey(`key-${tenant}`), scope: 'tenant' });
   }
-  await registry.createApiKey({ id: 'k-admin', tenantId: 'acme', name: 'admin', keyHash: sha256Hex('key-admin'), scope: 'admin' });
+  await registry.createApiKey({ id: 'k-admin', tenantId: 'acme', name: 'admin', keyHash: hashApiKey('key-admin'), scope: 'admin' });
   return registry;
 }
