@@ -4,4 +4,6 @@
  * core so every side names them once.
  */
 export const ARCHIVER_GROUP = 'almanac-archiver';
+/** The segment writer: marks late events' days dirty; seals and rebuilds explore segments. */
+export const SEGMENTS_GROUP = 'almanac-segments';
 export const AGGREGATOR_GROUP = 'almanac-aggregator';

@@ -68,6 +68,9 @@ export interface EnrichedEvent {
   visitorId: string;
   browser: string;
   os: string;
+  /** Major version of the browser / OS ('120', '17'); '' when unknown. Absent on events archived before explore shipped. */
+  browserVersion?: string;
+  osVersion?: string;
   /** 'desktop' | 'mobile' | 'tablet' | 'other' */
   device: string;
   /** ISO 3166-1 alpha-2, or '' when unknown. */

@@ -19,6 +19,7 @@ export * from './embed-secrets.ts';
 export * from './scaling.ts';
 export * from './replay-jobs.ts';
 export * from './admin.ts';
+export * from './segment-store.ts';
 export * from './records/tenancy.ts';
 export * from './records/embed-secret.ts';
 export * from './records/scaling.ts';
