@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import os from 'node:os';
 import assert from 'node:assert/strict';
 import { loadConfig, flagsToEnv } from './config.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -34,4 +35,25 @@ test('flags map onto ALMANAC_* variables', () => {
   const c = loadConfig(env, '/');
   assert.equal(c.port, 9000);
   assert.equal(c.collector.trustProxy, true);
+});
+
+test('explore defaults fit the machine, and its bounds are checked', () => {
+  const c = loadConfig({}, '/srv');
+  assert.equal(c.explore.enabled, true);
+  assert.equal(c.explore.timeoutMs, 10_000);
+  assert.ok(c.explore.memoryMb >= 256 && c.explore.memoryMb <= 6144);
+  assert.ok(c.explore.memoryMb * 1024 * 1024 <= os.totalmem() / 4 + 256 * 1024 * 1024, 'a quarter of RAM at most (or the 256 MiB floor)');
+  assert.throws(
+    () => loadConfig({ ALMANAC_EXPLORE_TIMEOUT_MS: '50', ALMANAC_EXPLORE_THREADS: '0', ALMANAC_LOG_RETENTION_HOURS: '24' }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /ALMANAC_EXPLORE_TIMEOUT_MS must be a whole number from 100 to 120000, got "50"/);
+      assert.match(e.message, /ALMANAC_EXPLORE_THREADS must be a whole number from 1/);
+      assert.match(e.message, /ALMANAC_LOG_RETENTION_HOURS \(24\) must be at least 72 while ALMANAC_EXPLORE is on/);
+      return true;
+    },
+  );
+  const tooBig = Math.floor((0.75 * os.totalmem()) / 1024 / 1024) - 100;
+  assert.throws(() => loadConfig({ ALMANAC_EXPLORE_MEMORY_MB: String(tooBig), ALMANAC_EXPLORE_WRITER_MEMORY_MB: '1024' }), /must stay under 75 %/);
+  assert.equal(loadConfig({ ALMANAC_EXPLORE: 'false', ALMANAC_LOG_RETENTION_HOURS: '24' }).explore.enabled, false);
 });

@@ -44,6 +44,35 @@ export interface AlmanacConfig {
     openRangeTtlMs: number; // 5 s
     closedRangeTtlMs: number; // 10 min
   };
+  /** The explore path (filters on every dimension): DuckDB engine, segments, tail. docs/design/explore.md. */
+  explore: {
+    /** Off: filtered queries and the v2 API answer 400 explore_disabled; the rollups keep answering. */
+    enabled: boolean;
+    threads: number; // 2
+    /** The query engine's DuckDB memory_limit, MiB (one limit, tail included). */
+    memoryMb: number; // 25 % of RAM, at most 6 GiB
+    /** The segment writer's private DuckDB instance, MiB. */
+    writerMemoryMb: number; // 1 GiB
+    /** Most a query may spill to disk, MiB. */
+    tempMb: number; // 8 GiB
+    concurrency: number; // 2 statements at once
+    queueDepth: number; // 32 waiting
+    /** A query running past this is cancelled with 503 query_timeout. */
+    timeoutMs: number; // 10 s
+    /** Cluster: the query node's local cache of segment files, MiB. */
+    cacheMb: number; // 8 GiB
+    /** A day with more events is written as several parts (split on hours). */
+    segmentMaxRows: number; // 2,000,000
+    /** A dirty (late events, replay) day is rebuilt at most this often. */
+    rebuildEveryMs: number; // 10 min
+    /** The open part of today is re-read from the event log at most this often per site. */
+    tailRefreshMs: number; // 5 s
+    /** Most raw events the tail keeps in memory (all sites); beyond it, answers say explore_behind. */
+    tailMaxEvents: number; // 2,000,000
+    /** Per-tenant explore queries per second and burst. */
+    queryRate: number; // 5/s
+    queryBurst: number; // 20
+  };
   node: {
     /** Stable name of this appliance node in the registry (desired scale, node reports). */
     id: string;
@@ -128,6 +157,23 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
       openRangeTtlMs: read.int('ALMANAC_CACHE_OPEN_TTL_MS', 5_000, 0, 3_600_000),
       closedRangeTtlMs: read.int('ALMANAC_CACHE_CLOSED_TTL_MS', 600_000, 0, 86_400_000),
     },
+    explore: {
+      enabled: read.bool('ALMANAC_EXPLORE', true),
+      threads: read.int('ALMANAC_EXPLORE_THREADS', Math.min(2, os.availableParallelism()), 1, 2 * os.availableParallelism()),
+      memoryMb: read.int('ALMANAC_EXPLORE_MEMORY_MB', defaultExploreMemoryMb(), 256, Math.floor((0.75 * os.totalmem()) / MIB)),
+      writerMemoryMb: read.int('ALMANAC_EXPLORE_WRITER_MEMORY_MB', 1024, 128, 8192),
+      tempMb: read.int('ALMANAC_EXPLORE_TEMP_MB', 8192, 0, 1_048_576),
+      concurrency: read.int('ALMANAC_EXPLORE_CONCURRENCY', 2, 1, 64),
+      queueDepth: read.int('ALMANAC_EXPLORE_QUEUE', 32, 1, 1024),
+      timeoutMs: read.int('ALMANAC_EXPLORE_TIMEOUT_MS', 10_000, 100, 120_000),
+      cacheMb: read.int('ALMANAC_EXPLORE_CACHE_MB', 8192, 256, 1_048_576),
+      segmentMaxRows: read.int('ALMANAC_EXPLORE_SEGMENT_MAX_ROWS', 2_000_000, 10_000, 50_000_000),
+      rebuildEveryMs: read.int('ALMANAC_EXPLORE_REBUILD_EVERY_MS', 600_000, 1_000, 86_400_000),
+      tailRefreshMs: read.int('ALMANAC_EXPLORE_TAIL_REFRESH_MS', 5_000, 0, 60_000),
+      tailMaxEvents: read.int('ALMANAC_EXPLORE_TAIL_MAX_EVENTS', 2_000_000, 1_000, 100_000_000),
+      queryRate: read.int('ALMANAC_EXPLORE_QUERY_RATE', 5, 1, 10_000),
+      queryBurst: read.int('ALMANAC_EXPLORE_QUERY_BURST', 20, 1, 100_000),
+    },
     node: {
       id: read.pattern('ALMANAC_NODE_ID', /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-" (at most 100)', `${os.hostname()}-${port}`),
       supervise: read.bool('ALMANAC_SUPERVISE', profile === 'cluster' && read.absent('ALMANAC_ROLES')),
@@ -157,8 +203,21 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<AlmanacConfi
   if (config.node.supervise && profile !== 'cluster') {
     problems.push('ALMANAC_SUPERVISE=true needs ALMANAC_PROFILE=cluster: the embedded profile runs every role in one process (one SQLite file)');
   }
+  if (config.explore.enabled && config.explore.memoryMb + config.explore.writerMemoryMb > (0.75 * os.totalmem()) / MIB) {
+    problems.push(`ALMANAC_EXPLORE_MEMORY_MB (${config.explore.memoryMb}) plus ALMANAC_EXPLORE_WRITER_MEMORY_MB (${config.explore.writerMemoryMb}) must stay under 75 % of this machine's memory (${Math.floor((0.75 * os.totalmem()) / MIB)} MiB)`);
+  }
+  if (config.explore.enabled && config.pipeline.logRetentionHours < 72) {
+    problems.push(`ALMANAC_LOG_RETENTION_HOURS (${config.pipeline.logRetentionHours}) must be at least 72 while ALMANAC_EXPLORE is on: the open days are read back from the event log`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+const MIB = 1024 * 1024;
+
+/** A quarter of the machine's memory, at most 6 GiB, at least 256 MiB. */
+function defaultExploreMemoryMb(): number {
+  return Math.max(256, Math.min(6144, Math.floor(os.totalmem() / 4 / MIB)));
 }
 
 class Reader {
